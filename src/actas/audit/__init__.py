@@ -1,0 +1,84 @@
+"""Audits: reproducible sampling from a public seed, quick counts, risk-limiting audits.
+
+Pure core (no I/O, clock, environment or global randomness). Three modules:
+
+* :mod:`actas.audit.sampling` — SHA-256 tickets, samples without replacement,
+  stratified samples, PPEB draws, canonical frame bytes;
+* :mod:`actas.audit.quickcount` — quick-count design (NDI sample size,
+  proportional / Neyman allocation) and the stratified ratio estimator;
+* :mod:`actas.audit.rla` — batch-comparison RLA (MACRO, PPEB, Kaplan–Markov).
+
+The procedures, byte formats and caveats are specified in ``docs/audit.md``.
+"""
+
+from __future__ import annotations
+
+from actas.audit.quickcount import (
+    QuickCountDesign,
+    QuickCountEstimate,
+    ShareEstimate,
+    StratumPlan,
+    allocate,
+    design_quick_count,
+    estimate_quick_count,
+    ratio_estimate,
+)
+from actas.audit.rla import (
+    Batch,
+    Contest,
+    Discrepancy,
+    MacroBounds,
+    RlaResult,
+    RlaStatus,
+    batch_error,
+    draw_batches,
+    error_bound,
+    evaluate,
+    initial_sample_size,
+    kaplan_markov,
+    macro_bounds,
+)
+from actas.audit.sampling import (
+    DOMAIN,
+    Draw,
+    frame_bytes,
+    frame_sha256,
+    normalize_seed,
+    ppeb_sample,
+    sample,
+    stratified_sample,
+    ticket,
+)
+
+__all__ = [
+    "DOMAIN",
+    "Batch",
+    "Contest",
+    "Discrepancy",
+    "Draw",
+    "MacroBounds",
+    "QuickCountDesign",
+    "QuickCountEstimate",
+    "RlaResult",
+    "RlaStatus",
+    "ShareEstimate",
+    "StratumPlan",
+    "allocate",
+    "batch_error",
+    "design_quick_count",
+    "draw_batches",
+    "error_bound",
+    "estimate_quick_count",
+    "evaluate",
+    "frame_bytes",
+    "frame_sha256",
+    "initial_sample_size",
+    "kaplan_markov",
+    "macro_bounds",
+    "normalize_seed",
+    "ppeb_sample",
+    "ratio_estimate",
+    "sample",
+    "stratified_sample",
+    "ticket",
+]
