@@ -19,6 +19,7 @@ from actas.audit.quickcount import (
     ShareEstimate,
     StratumPlan,
     allocate,
+    design_effect,
     design_quick_count,
     estimate_quick_count,
     ratio_estimate,
@@ -39,7 +40,6 @@ from actas.audit.rla import (
     macro_bounds,
 )
 from actas.audit.sampling import (
-    DOMAIN,
     Draw,
     frame_bytes,
     frame_sha256,
@@ -51,7 +51,6 @@ from actas.audit.sampling import (
 )
 
 __all__ = [
-    "DOMAIN",
     "Batch",
     "Contest",
     "Discrepancy",
@@ -65,6 +64,7 @@ __all__ = [
     "StratumPlan",
     "allocate",
     "batch_error",
+    "design_effect",
     "design_quick_count",
     "draw_batches",
     "error_bound",

@@ -32,6 +32,7 @@ __all__ = [
     "ShareEstimate",
     "StratumPlan",
     "allocate",
+    "design_effect",
     "design_quick_count",
     "estimate_quick_count",
     "ratio_estimate",
@@ -115,8 +116,8 @@ def design_quick_count(
     """Tables to sample per stratum for a margin of error ``margin`` (e.g. 0.01)."""
     if not 0 < margin < 1 or not 0 < confidence < 1 or not 0 < share < 1:
         raise InputError("margin, confidence and share must be in (0, 1)")
-    if design_effect < 1 or min_per_stratum < 0 or not strata:
-        raise InputError("need design_effect >= 1, min_per_stratum >= 0 and some strata")
+    if design_effect <= 0 or min_per_stratum < 0 or not strata:
+        raise InputError("need design_effect > 0, min_per_stratum >= 0 and some strata")
     tables = sum(s.tables for s in strata.values())
     votes = sum(s.valid_votes for s in strata.values())
     if tables <= 0 or votes <= 0:
@@ -138,6 +139,27 @@ def design_quick_count(
     sizes = allocate(n, weight, caps)
     sizes = {h: max(k, min(min_per_stratum, caps[h])) for h, k in sizes.items()}
     return QuickCountDesign(margin, confidence, share, design_effect, voters, per_table, n, sizes)
+
+
+def design_effect(votes: Sequence[int], valid: Sequence[int]) -> float:
+    """Design effect of sampling whole tables instead of voters, from past table results.
+
+    ``deff = s_e^2 / (x_bar p (1 - p))`` with ``p = sum y / sum x``,
+    ``e = y - p x`` and ``s_e^2`` their variance (n - 1): the variance of the
+    ratio estimator under simple random sampling of tables divided by the
+    binomial variance of the same number of voters. Pass it to
+    :func:`design_quick_count` so that the margin is met under clustering.
+    """
+    y = np.asarray(votes, dtype=np.float64)
+    x = np.asarray(valid, dtype=np.float64)
+    if y.shape != x.shape or y.size < 2 or x.sum() <= 0:
+        raise InputError("need two or more tables with votes and valid votes")
+    p = float(y.sum() / x.sum())
+    if not 0 < p < 1:
+        raise InputError("the share must be strictly between 0 and 1")
+    e = y - p * x
+    s2 = float(((e - e.mean()) ** 2).sum() / (y.size - 1))
+    return s2 / (float(x.mean()) * p * (1 - p))
 
 
 def allocate(n: int, weights: Mapping[str, float], caps: Mapping[str, int]) -> dict[str, int]:

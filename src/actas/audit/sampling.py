@@ -38,7 +38,6 @@ import numpy as np
 from actas.errors import InputError
 
 __all__ = [
-    "DOMAIN",
     "Draw",
     "frame_bytes",
     "frame_sha256",
