@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NewType
@@ -72,7 +73,7 @@ class Level:
     width: int = 0  # digits of this level's part of a table id; 0 = free text
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class TableIdScheme:
     """How a table id encodes its regions.
 
@@ -87,6 +88,16 @@ class TableIdScheme:
     separator: str = ""
     table_separator: str = "."
     table_width: int = 0
+    _pattern: re.Pattern[str] | None = field(init=False, repr=False, compare=False, default=None)
+    _ends: tuple[int, ...] = field(init=False, repr=False, compare=False, default=())
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_pattern", _fixed_pattern(self))
+        ends, total = [], 0
+        for lv in self.levels:
+            total += lv.width
+            ends.append(total)
+        object.__setattr__(self, "_ends", tuple(ends))
 
     def make(self, parts: tuple[str, ...], table: str) -> TableId:
         """Build a canonical table id from level parts and the table number.
@@ -105,6 +116,15 @@ class TableIdScheme:
 
     def split(self, table_id: str) -> tuple[tuple[str, ...], str]:
         """Inverse of :meth:`make`; raises ValueError on an id that does not fit."""
+        fast = self._pattern
+        if fast is not None:
+            m = fast.fullmatch(table_id)
+            if m is None:
+                shape = "#" * sum(lv.width for lv in self.levels)
+                shape += self.table_separator + "#" * self.table_width
+                raise ValueError(f"table id {table_id[:40]!r} does not have the form {shape}")
+            groups = m.groups()
+            return tuple(groups[:-1]), groups[-1]
         head, sep, table = table_id.rpartition(self.table_separator)
         if not sep or not head or not table:
             raise ValueError(f"table id {table_id!r} has no {self.table_separator!r} table part")
@@ -128,6 +148,8 @@ class TableIdScheme:
     def region_codes(self, table_id: str) -> tuple[RegionCode, ...]:
         """The code of every region containing the table, top level first."""
         parts, _ = self.split(table_id)
+        if not self.separator:
+            return tuple(RegionCode(table_id[:e]) for e in self._ends)
         return tuple(
             RegionCode(self.separator.join(parts[: i + 1])) for i in range(len(parts))
         )
@@ -153,6 +175,14 @@ class TableIdScheme:
         if self.separator:
             return RegionCode(code.rsplit(self.separator, 1)[0])
         return RegionCode(code[: sum(lvl.width for lvl in self.levels[:i])])
+
+
+def _fixed_pattern(scheme: TableIdScheme) -> re.Pattern[str] | None:
+    """For schemes with fixed digit widths everywhere, one regex does the whole split."""
+    if scheme.separator or not scheme.table_width or any(lv.width <= 0 for lv in scheme.levels):
+        return None
+    body = "".join(f"([0-9]{{{lv.width}}})" for lv in scheme.levels)
+    return re.compile(f"{body}{re.escape(scheme.table_separator)}([0-9]{{{scheme.table_width}}})")
 
 
 def _pad(part: str, width: int, what: str) -> str:
@@ -184,6 +214,8 @@ class Election:
     expected_tables: int | None = None
     expected_registered: int | None = None
     country: str = ""
+    name_en: str = ""
+    expected_source: str = ""
     fictional: bool = False
     geometry: str = ""  # path of a GeoJSON file for the top level, relative to the definition
     geometry_key: str = ""  # property of a feature that holds the top-level region code

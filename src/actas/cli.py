@@ -1,0 +1,266 @@
+"""The ``actas`` command line: each command a few lines over :mod:`actas.service`.
+
+Errors from the one hierarchy (:mod:`actas.errors`) become a clear message on
+stderr and the error's exit code; nothing else is caught.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .errors import ActasError
+from .service import Service
+from .settings import Settings
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="actas",
+    help="Turn election tally sheets (actas) into results that anyone can check.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+log_app = typer.Typer(help="The transparency log: checkpoints and proofs.", no_args_is_help=True)
+app.add_typer(log_app, name="log")
+
+out = Console()
+err = Console(stderr=True)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+HomeOpt = Annotated[
+    Path | None,
+    typer.Option("--home", help="Data folder (default: $ACTAS_HOME or ./actas-data).", show_default=False),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def friendly(fn: F) -> F:
+    """Turn Actas errors into a message and an exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except ActasError as exc:
+            err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+            raise typer.Exit(exc.exit_code) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _settings(home: Path | None) -> Settings:
+    return Settings.from_env(home=home)
+
+
+def _open(home: Path | None) -> Service:
+    return Service.open(_settings(home))
+
+
+def _json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+@app.command()
+@friendly
+def init(
+    election: Annotated[str, typer.Option(help="A built-in election id (ve-2024) or a TOML file.")],
+    home: HomeOpt = None,
+) -> None:
+    """Create a data folder for an election, with its checkpoint signing key."""
+    svc = Service.init(_settings(home), election)
+    out.print(f"Initialised [bold]{svc.election.name}[/] in {svc.settings.home}")
+    out.print(f"Checkpoint verifier key: {svc.log.verifier().to_text()}")
+
+
+@app.command("import")
+@friendly
+def import_(
+    files: Annotated[list[Path], typer.Argument(help="CSV files (or a zip holding one CSV).")],
+    fmt: Annotated[str | None, typer.Option("--format", help="Format name; detected if omitted.")] = None,
+    mapping: Annotated[Path | None, typer.Option(help="A column-mapping TOML file.")] = None,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Import results files; every row becomes a logged submission."""
+    svc = _open(home)
+    summaries = []
+    for path in files:
+        with Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            disable=as_json or not err.is_terminal,
+        ) as bar:
+            task = bar.add_task(path.name, total=None)
+            summary = svc.import_file(
+                path, fmt, mapping, lambda done, total: bar.update(task, completed=done, total=total)
+            )
+        summaries.append(summary.to_json())
+        if not as_json:
+            out.print(
+                f"{summary.file}: format {summary.format} ({summary.encoding}); "
+                f"read {summary.read}, loaded {summary.loaded}, rejected {summary.rejected}, "
+                f"duplicates {summary.duplicates}; {summary.tables} tables"
+            )
+            for code, n in sorted(summary.findings.items()):
+                out.print(f"  finding {code}: {n}")
+    if as_json:
+        _json(summaries)
+
+
+def _pct(x: float | None) -> str:
+    return "—" if x is None else f"{100 * x:.2f} %"
+
+
+@app.command()
+@friendly
+def results(
+    level: Annotated[str | None, typer.Option(help="national or a level id (state, …).")] = None,
+    region: Annotated[str | None, typer.Option(help="One region's code.")] = None,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Results with coverage, nationally or by region."""
+    svc = _open(home)
+    rows = svc.results(level, region)
+    if as_json:
+        _json(rows if level is not None and region is None else rows[0] if rows else None)
+        return
+    for r in rows:
+        t = Table(title=f"{r['name'] or r['code']} ({r['level']} {r['code']})".strip())
+        t.add_column("candidate")
+        t.add_column("votes", justify="right")
+        t.add_column("share", justify="right")
+        for c in sorted(r["candidates"], key=lambda c: -c["votes"]):
+            t.add_row(c["name"], f"{c['votes']:,}", _pct(c["share"]))
+        out.print(t)
+        tb, rg = r["tables"], r["registered"]
+        exp = f" of {tb['expected']:,} ({_pct(tb['coverage'])})" if tb["expected"] else ""
+        out.print(
+            f"tables {tb['counted']:,}{exp}; conflicts {tb['conflict']}; valid {r['valid']:,}; "
+            f"null {r['null']:,}; registered covered {rg['covered']:,}"
+            + (f" of {rg['expected']:,} ({_pct(rg['coverage'])})" if rg["expected"] else "")
+            + f"; turnout {_pct(r['turnout'])}"
+        )
+
+
+@app.command()
+@friendly
+def table(
+    table_id: Annotated[str, typer.Argument(help="Table id, e.g. 201301006.01")],
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """One table: its result, every submission and finding."""
+    data = _open(home).table(table_id)
+    if as_json:
+        _json(data)
+        return
+    res = data["result"]
+    out.print(f"[bold]Table {table_id}[/] — " + " / ".join(r["name"] or r["code"] for r in data["regions"]))
+    if res:
+        out.print(f"status: {res['status']} ({res['agreeing']} agreeing; {', '.join(res['channels'])})")
+        if res.get("candidates"):
+            for c in res["candidates"]:
+                out.print(f"  {c['name']}: {c['votes']}")
+            out.print(f"  valid {res['valid']}, null {res['null']}, registered {res['registered']}")
+    for s in data["submissions"]:
+        out.print(f"leaf {s['seq']} {s['kind']} via {s['channel']} at {s['received_at']} {s['leaf_hash'][:16]}…")
+        for f in s["findings"]:
+            out.print(f"  [{f['severity']}] {f['code']}: {f['message']}", highlight=False, markup=False)
+
+
+@app.command()
+@friendly
+def conflicts(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """Tables whose submissions disagree (every version kept)."""
+    data = _open(home).conflicts()
+    if as_json:
+        _json(data)
+        return
+    for c in data:
+        out.print(f"[bold]{c['table_id']}[/] differs in {', '.join(c['differing'])}")
+        for v in c["versions"]:
+            flags = f" [{', '.join(v['findings'])}]" if v["findings"] else ""
+            out.print(f"  leaf {v['seq']} {v['channel']}: votes {v['counts']['votes']}{flags}", markup=False)
+    out.print(f"{len(data)} conflicts")
+
+
+@app.command()
+@friendly
+def findings(
+    code: Annotated[str | None, typer.Option(help="Only this finding code.")] = None,
+    severity: Annotated[str | None, typer.Option(help="info, warning or error.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many findings.")] = 1000,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Findings of the validation rules, summarised and listed."""
+    data = _open(home).findings(code, severity, limit)
+    if as_json:
+        _json(data)
+        return
+    t = Table(title="Findings")
+    for col in ("code", "severity", "count"):
+        t.add_column(col)
+    for s in data["summary"]:
+        t.add_row(s["code"], s["severity"], f"{s['count']:,}")
+    out.print(t)
+    for f in data["findings"][:50]:
+        out.print(f"leaf {f['seq']} {f.get('table_id') or '-'} {f['code']}: {f['message']}", markup=False)
+
+
+@log_app.command("checkpoint")
+@friendly
+def log_checkpoint(home: HomeOpt = None) -> None:
+    """Sign and publish a checkpoint of the whole log."""
+    svc = _open(home)
+    sys.stdout.write(svc.log.publish_checkpoint(svc.clock()))
+
+
+@log_app.command("prove")
+@friendly
+def log_prove(
+    table_id: Annotated[str | None, typer.Option("--table", help="Prove every leaf of this table.")] = None,
+    leaf: Annotated[int | None, typer.Option("--leaf", help="Prove this leaf index.")] = None,
+    home: HomeOpt = None,
+) -> None:
+    """Inclusion proofs against the latest checkpoint."""
+    svc = _open(home)
+    if (table_id is None) == (leaf is None):
+        raise typer.BadParameter("give exactly one of --table or --leaf")
+    seqs = [leaf] if leaf is not None else [s["seq"] for s in svc.table(table_id or "")["submissions"]]
+    _json([svc.log.inclusion(i) for i in seqs if i is not None])
+
+
+@log_app.command("consistency")
+@friendly
+def log_consistency(
+    old: Annotated[int, typer.Argument(help="Older tree size.")],
+    new: Annotated[int, typer.Argument(help="Newer tree size.")],
+    home: HomeOpt = None,
+) -> None:
+    """A consistency proof between two tree sizes."""
+    _json(_open(home).log.consistency(old, new))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

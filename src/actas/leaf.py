@@ -1,0 +1,118 @@
+"""The canonical bytes of a log leaf: a submission exactly as received.
+
+Specified in ``docs/log-format.md`` ("Leaves")::
+
+    leaf = b"actas-leaf:v1\\n" + canonical_json(entry)
+
+where ``canonical_json`` is JSON with keys sorted, no whitespace, ASCII only
+(``\\uXXXX`` escapes), integers only (no floats), and ``entry`` holds:
+
+    v            1
+    election     the election id
+    kind         record | photo | transcription | decision | event
+    received_at  RFC 3339 UTC time of receipt
+    source       {"channel", "name"?, "sha256"?, "row"?}
+    raw_sha256   hex SHA-256 of the raw bytes
+    raw_len      length of the raw bytes
+    raw          base64 of the raw bytes, present when raw_len <= 4096
+    blob_sha256  hex SHA-256 of the photo, for photos (else absent)
+    actor        pseudonymous actor id, for human actions (else absent)
+    meta         string -> string/int map of context (else absent)
+
+What was *derived* from the raw bytes (table, counts, findings) is not in the
+leaf: it is data about the leaf and can be recomputed.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from .model import Source, Submission, SubmissionKind
+
+__all__ = ["LEAF_PREFIX", "MAX_INLINE_RAW", "canonical_json", "decode_leaf", "encode_leaf"]
+
+LEAF_PREFIX = b"actas-leaf:v1\n"
+MAX_INLINE_RAW = 4096
+
+
+def _check(value: Any, path: str) -> None:
+    if isinstance(value, bool) or value is None or isinstance(value, str | int):
+        return
+    if isinstance(value, float):
+        raise ValueError(f"{path}: floats are not allowed in canonical JSON")
+    if isinstance(value, list):
+        for i, v in enumerate(value):
+            _check(v, f"{path}[{i}]")
+        return
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise ValueError(f"{path}: keys must be strings")
+            _check(v, f"{path}.{k}")
+        return
+    raise ValueError(f"{path}: {type(value).__name__} is not allowed in canonical JSON")
+
+
+def canonical_json(value: Any, check: bool = True) -> bytes:
+    """Sorted keys, no whitespace, ASCII only, no floats."""
+    if check:
+        _check(value, "$")
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode(
+        "ascii"
+    )
+
+
+def entry_of(election_id: str, sub: Submission) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "v": 1,
+        "election": election_id,
+        "kind": str(sub.kind),
+        "received_at": sub.received_at,
+        "source": sub.source.to_json(),
+        "raw_sha256": hashlib.sha256(sub.raw).hexdigest(),
+        "raw_len": len(sub.raw),
+    }
+    if len(sub.raw) <= MAX_INLINE_RAW:
+        entry["raw"] = base64.b64encode(sub.raw).decode("ascii")
+    if sub.blob_sha256:
+        entry["blob_sha256"] = sub.blob_sha256
+    if sub.actor:
+        entry["actor"] = sub.actor
+    if sub.meta:
+        meta = dict(sub.meta)
+        _check(meta, "meta")
+        entry["meta"] = meta
+    return entry
+
+
+def encode_leaf(election_id: str, sub: Submission) -> bytes:
+    # entry_of builds only str/int/dict values and checks meta itself
+    return LEAF_PREFIX + canonical_json(entry_of(election_id, sub), check=False)
+
+
+def decode_leaf(data: bytes) -> dict[str, Any]:
+    """Parse leaf bytes; raises ValueError unless they are canonical v1 leaf bytes."""
+    if not data.startswith(LEAF_PREFIX):
+        raise ValueError("leaf does not start with the v1 prefix")
+    try:
+        entry = json.loads(data[len(LEAF_PREFIX) :].decode("ascii"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"leaf body is not ASCII JSON: {exc}") from None
+    if not isinstance(entry, dict) or entry.get("v") != 1:
+        raise ValueError("leaf body is not a v1 entry")
+    if canonical_json(entry) != data[len(LEAF_PREFIX) :]:
+        raise ValueError("leaf body is not in canonical form")
+    return entry
+
+
+def source_of(entry: Mapping[str, Any]) -> Source:
+    s = entry["source"]
+    return Source(s["channel"], s.get("name", ""), s.get("sha256", ""), s.get("row"))
+
+
+def kind_of(entry: Mapping[str, Any]) -> SubmissionKind:
+    return SubmissionKind(entry["kind"])

@@ -1,0 +1,563 @@
+"""Use cases: what the CLI and the web app call. Wiring only: core + adapters.
+
+    svc = Service.init(settings, "ve-2024")          # once
+    svc = Service.open(settings)                     # afterwards
+    svc.import_file(Path("RESULTADOS_2024_CSV_V1.csv"))
+    svc.results(level=0)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from . import rules
+from .elections import load_builtin_mappings, load_builtin_text
+from .errors import ActasError, InputError, NotFound, StoreError
+from .importer import open_table_file
+from .leaf import encode_leaf
+from .manifest import ImportMapping, parse_election, parse_mapping
+from .model import Election, Finding, Severity, Source, Submission, SubmissionKind, TableId
+from .reconcile import Status, TableResult, Version, reconcile
+from .records import Header, header_for, read_row
+from .settings import Settings
+from .store import SqlStore, open_store
+from .tally import Expected, tally_all, tally_to_json
+from .tlog import Log
+
+__all__ = ["ImportSummary", "Service", "utcnow"]
+
+Progress = Callable[[int, int], None]
+BATCH = 5000
+
+
+def utcnow() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+@dataclass
+class ImportSummary:
+    file: str
+    format: str
+    sha256: str
+    encoding: str
+    read: int = 0
+    loaded: int = 0
+    rejected: int = 0  # rows logged but unreadable (no counts)
+    duplicates: int = 0  # rows already in the log (same file, same row)
+    findings: dict[str, int] = field(default_factory=dict)
+    tables: int = 0  # distinct tables touched
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+class Service:
+    def __init__(
+        self,
+        settings: Settings,
+        store: SqlStore,
+        election: Election,
+        clock: Callable[[], str] = utcnow,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.election = election
+        self.clock = clock
+        self.log = Log(store, election, settings)
+
+    # ----------------------------------------------------------------- lifecycle
+
+    @classmethod
+    def init(
+        cls,
+        settings: Settings,
+        election: str,
+        clock: Callable[[], str] = utcnow,
+    ) -> Service:
+        """Create a data folder for ``election`` (a built-in id or a TOML file)."""
+        path = Path(election)
+        if path.suffix == ".toml" and path.is_file():
+            text = path.read_text("utf-8")
+            origin = str(path)
+        else:
+            text = load_builtin_text(election)
+            origin = f"{election}/election.toml"
+        definition = parse_election(text, origin)
+        settings.home.mkdir(parents=True, exist_ok=True)
+        store = open_store(settings.database_url, migrate=True)
+        existing = store.get_meta("election")
+        if existing is not None:
+            old = parse_election(existing, "stored definition")
+            if old.id != definition.id:
+                raise StoreError(
+                    f"{settings.home} already holds election {old.id!r}; use another --home"
+                )
+        else:
+            with store.write() as conn:
+                store.set_meta("election", text, conn)
+                store.set_meta("created_at", clock(), conn)
+                if definition.region_names:
+                    store.upsert_region_names(
+                        conn, {c: (0, n) for c, n in definition.region_names.items()}
+                    )
+        svc = cls(settings, store, definition, clock)
+        svc.log.ensure_keys()
+        if existing is None:
+            svc.retally()
+        return svc
+
+    @classmethod
+    def open(cls, settings: Settings, clock: Callable[[], str] = utcnow) -> Service:
+        db = settings.database_url
+        if db.startswith("sqlite:///") and not Path(db[len("sqlite:///") :]).exists():
+            raise StoreError(f"no Actas data in {settings.home}; run 'actas init' first")
+        store = open_store(db, migrate=True)
+        text = store.get_meta("election")
+        if text is None:
+            raise StoreError(f"no election in {settings.home}; run 'actas init' first")
+        return cls(settings, store, parse_election(text, "stored definition"), clock)
+
+    def close(self) -> None:
+        self.store.close()
+
+    # ----------------------------------------------------------------- importing
+
+    def mappings(self) -> list[ImportMapping]:
+        return load_builtin_mappings(self.election)
+
+    def _mapping_for(
+        self, header: Sequence[str], name: str, fmt: str | None, mapping_file: Path | None
+    ) -> ImportMapping:
+        if mapping_file is not None:
+            return parse_mapping(mapping_file.read_text("utf-8"), self.election, str(mapping_file))
+        known = self.mappings()
+        if fmt:
+            for m in known:
+                if m.name == fmt:
+                    return m
+            raise InputError(f"unknown format {fmt!r}; known: {', '.join(m.name for m in known)}")
+        cols = {h.strip() for h in header}
+        fits = [m for m in known if m.match and set(m.match) <= cols and m.required_columns() <= cols]
+        if not fits:
+            raise InputError(
+                f"{name}: no known format has these columns ({', '.join(list(cols)[:8])}…); "
+                "pass --format or --mapping FILE"
+            )
+        fits.sort(key=lambda m: (len(m.match), m.kind == "results"), reverse=True)
+        return fits[0]
+
+    def import_file(
+        self,
+        path: Path,
+        fmt: str | None = None,
+        mapping_file: Path | None = None,
+        progress: Progress | None = None,
+    ) -> ImportSummary:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise InputError(f"cannot read {path}: {exc.strerror}") from None
+        return self.import_bytes(data, path.name, fmt, mapping_file, progress)
+
+    def import_bytes(
+        self,
+        data: bytes,
+        name: str,
+        fmt: str | None = None,
+        mapping_file: Path | None = None,
+        progress: Progress | None = None,
+    ) -> ImportSummary:
+        table_file = open_table_file(data, name)
+        mapping = self._mapping_for(table_file.header, name, fmt, mapping_file)
+        try:
+            header = header_for(mapping, self.election, table_file.header)
+        except ValueError as exc:
+            raise InputError(f"{name}: {exc}") from None
+        sha = hashlib.sha256(data).hexdigest()
+        received = self.clock()
+        summary = ImportSummary(name, mapping.name, sha, table_file.encoding)
+        registry = self.store.registry()
+        ctx = rules.Context(
+            self.election,
+            registry_registered={t: r for t, r in registry.items() if r is not None} or None,
+            registry_tables=frozenset(registry) or None,
+        )
+        file_event = Submission(
+            kind=SubmissionKind.EVENT,
+            source=Source("import", name, sha),
+            received_at=received,
+            raw=json.dumps(
+                {
+                    "event": "import",
+                    "file": name,
+                    "sha256": sha,
+                    "size": len(data),
+                    "format": mapping.name,
+                    "encoding": table_file.encoding,
+                    "header": table_file.header_raw.decode("utf-8", "replace"),
+                },
+                sort_keys=True,
+                separators=(",", ":"),
+            ).encode(),
+            meta={"format": mapping.name},
+        )
+        total_rows = len(table_file._lines) - 1
+        batch: list[Submission] = [file_event]
+        names: dict[str, tuple[int, str]] = {}
+        reg_rows: dict[str, int | None] = {}
+        touched: set[str] = set()
+        width = len(table_file.header)
+        for row in table_file.rows():
+            summary.read += 1
+            sub, row_names = self._row_submission(
+                header, row.fields, row.raw, row.number, width, ctx, sha, name, received
+            )
+            if mapping.kind == "registry":
+                reading = read_row(header, row.fields, width)
+                for code, nm in reading.region_names.items():
+                    names.setdefault(code, (self.election.scheme.level_of(code), nm))
+                if mapping.region_column:
+                    code = row.fields[header.index[mapping.region_column]].strip()
+                    nm_col = mapping.region_names.get(mapping.region_level)
+                    if nm_col and code:
+                        lvl = [lv.id for lv in self.election.levels].index(mapping.region_level)
+                        width_lvl = sum(lv.width for lv in self.election.levels[: lvl + 1])
+                        code = code.zfill(width_lvl) if width_lvl else code
+                        names.setdefault(code, (lvl, row.fields[header.index[nm_col]].strip()[:200]))
+                elif reading.table_id is not None:
+                    reg = header.mapping.columns.get("registered")
+                    value = row.fields[header.index[reg]].strip() if reg and reg in header.index else ""
+                    reg_rows[reading.table_id] = int(value) if value.isdigit() else None
+                continue
+            batch.append(sub)
+            for code, nm in row_names.items():
+                if code not in names:
+                    names[code] = (self.election.scheme.level_of(code), nm)
+            if len(batch) >= BATCH:
+                self._flush(batch, names, summary, touched)
+                batch, names = [], {}
+                if progress:
+                    progress(summary.read, total_rows)
+        if mapping.kind == "registry":
+            self._import_registry(file_event, names, reg_rows, summary)
+        else:
+            self._flush(batch, names, summary, touched)
+        if progress:
+            progress(summary.read, total_rows)
+        summary.tables = len(touched)
+        with self.store.write() as conn:
+            self.store.add_source(
+                conn,
+                {
+                    "channel": mapping.name,
+                    "name": name,
+                    "sha256": sha,
+                    "received_at": received,
+                    "rows_read": summary.read,
+                    "loaded": summary.loaded,
+                    "rejected": summary.rejected,
+                    "duplicates": summary.duplicates,
+                },
+            )
+        self.retally()
+        return summary
+
+    def _row_submission(
+        self,
+        header: Header,
+        fields: list[str],
+        raw: bytes,
+        number: int,
+        width: int,
+        ctx: rules.Context,
+        sha: str,
+        name: str,
+        received: str,
+    ) -> tuple[Submission, dict[str, str]]:
+        row_names: dict[str, str] = {}
+        if fields and fields[0].startswith("\0"):
+            reading_findings: tuple[Finding, ...] = (
+                Finding("row.unreadable", Severity.ERROR, f"row {number}: {fields[0][1:]}"),
+            )
+            table_id, counts, meta = None, None, {}
+        else:
+            reading = read_row(header, fields, width)
+            table_id, counts, meta = reading.table_id, reading.counts, reading.meta
+            row_names = dict(reading.region_names)
+            reading_findings = reading.findings
+            if counts is not None and table_id is not None:
+                reading_findings = reading_findings + tuple(rules.check(table_id, counts, ctx))
+        sub = Submission(
+            kind=SubmissionKind.RECORD,
+            source=Source(header.mapping.name, name, sha, number),
+            received_at=received,
+            raw=raw,
+            table_id=table_id,
+            counts=counts,
+            findings=reading_findings,
+            meta=meta,
+        )
+        return sub, row_names
+
+    def _flush(
+        self,
+        batch: list[Submission],
+        names: dict[str, tuple[int, str]],
+        summary: ImportSummary,
+        touched: set[str],
+    ) -> None:
+        if not batch:
+            return
+        with self.store.write() as conn:
+            known = self.store.known_identities([s.identity() for s in batch], conn)
+            fresh = [s for s in batch if s.identity() not in known]
+            for s in batch:
+                if s.kind is SubmissionKind.RECORD:
+                    if s.identity() in known:
+                        summary.duplicates += 1
+                        continue
+                    if s.counts is None:
+                        summary.rejected += 1
+                    else:
+                        summary.loaded += 1
+                    for f in s.findings:
+                        summary.findings[f.code] = summary.findings.get(f.code, 0) + 1
+            seqs = self.log.append(conn, fresh)
+            self.store.upsert_region_names(conn, names)
+            new_versions: dict[str, list[Version]] = {}
+            for seq, s in zip(seqs, fresh, strict=True):
+                if s.table_id is not None and s.counts is not None:
+                    new_versions.setdefault(s.table_id, []).append(
+                        Version(seq, s.source.channel, s.counts, s.kind is SubmissionKind.DECISION)
+                    )
+            touched.update(new_versions)
+            self._reconcile(conn, new_versions.keys(), new_versions)
+
+    def _import_registry(
+        self,
+        event: Submission,
+        names: dict[str, tuple[int, str]],
+        reg_rows: dict[str, int | None],
+        summary: ImportSummary,
+    ) -> None:
+        with self.store.write() as conn:
+            if self.store.known_identities([event.identity()], conn):
+                summary.duplicates = summary.read
+                return
+            self.log.append(conn, [event])
+            self.store.upsert_region_names(conn, names)
+            if reg_rows:
+                self.store.upsert_registry(conn, reg_rows)
+            summary.loaded = summary.read
+
+    def _reconcile(
+        self, conn: Any, tables: Iterable[str], fresh: dict[str, list[Version]] | None = None
+    ) -> None:
+        """Recompute the results of ``tables``. ``fresh`` holds versions just appended:
+        tables seen for the first time need no read-back."""
+        tables = sorted(tables)
+        if fresh is None:
+            versions = self.store.versions(tables, conn)
+        else:
+            seen = self.store.tables_with_results(tables, conn)
+            versions = {t: v for t, v in fresh.items() if t not in seen}
+            versions.update(self.store.versions(sorted(seen), conn))
+        results: list[TableResult] = []
+        removed = []
+        for t in tables:
+            r = reconcile(TableId(t), versions.get(t, []))
+            if r is None:
+                removed.append(t)
+            else:
+                results.append(r)
+        self.store.put_table_results(conn, results, removed)
+
+    def rebuild_results(self) -> int:
+        """Recompute every table's result from the submissions (e.g. after a crash)."""
+        with self.store.write() as conn:
+            tables = self.store.all_table_ids(conn)
+            self.store.put_table_results(conn, [], [r.table_id for r in self.store.table_results(conn)])
+            self._reconcile(conn, tables)
+        self.retally()
+        return len(tables)
+
+    # ----------------------------------------------------------------- results
+
+    def _expected(self) -> dict[str, Expected]:
+        registry = self.store.registry()
+        if not registry:
+            return {}
+        out: dict[str, list[int]] = {}
+        scheme = self.election.scheme
+        for t, reg in registry.items():
+            try:
+                codes = ("", *scheme.region_codes(t))
+            except ValueError:
+                continue
+            for code in codes:
+                acc = out.setdefault(code, [0, 0, 0])
+                acc[0] += 1
+                if reg is not None:
+                    acc[1] += reg
+                    acc[2] += 1
+        return {
+            code: Expected(tables=a[0], registered=a[1] if a[2] == a[0] else None)
+            for code, a in out.items()
+        }
+
+    def retally(self) -> None:
+        """Recompute every region's results from the table results."""
+        k = len(self.election.candidates)
+        with self.store.read() as conn:
+            arrays = self.store.table_arrays(k, conn)
+            names = self.store.region_names(conn)
+        levels = tally_all(self.election, arrays, self._expected())
+        rows = []
+        for level, regions in levels.items():
+            for r in regions:
+                data = tally_to_json(self.election, r, names)
+                rows.append((r.code, level, json.dumps(data, separators=(",", ":"), ensure_ascii=False)))
+        with self.store.write() as conn:
+            self.store.put_region_results(conn, rows)
+
+    def results(self, level: str | int | None = None, region: str | None = None) -> list[dict[str, Any]]:
+        """Results of one region (``region``), or of every region at a level."""
+        if region is not None:
+            code = "" if region in ("", "national") else region
+            data = self.store.region_result(code)
+            if data is None:
+                raise NotFound(f"no results for region {region!r}")
+            return [json.loads(data)]
+        idx = self._level_index(level)
+        if idx < 0:
+            data = self.store.region_result("")
+            return [json.loads(data)] if data else []
+        return [json.loads(d) for d in self.store.region_results(idx)]
+
+    def children(self, code: str) -> list[dict[str, Any]]:
+        """Results of the regions directly below ``code`` ("" = the nation)."""
+        level = -1 if code == "" else self.election.scheme.level_of(code)
+        if level + 1 >= len(self.election.levels):
+            return []
+        return [json.loads(d) for d in self.store.region_results(level + 1, code or None)]
+
+    def _level_index(self, level: str | int | None) -> int:
+        if level is None or level in ("national", "nation", -1):
+            return -1
+        ids = [lv.id for lv in self.election.levels]
+        if isinstance(level, int) or (isinstance(level, str) and level.isdigit()):
+            i = int(level)
+            if 0 <= i < len(ids):
+                return i
+        elif level in ids:
+            return ids.index(level)
+        raise InputError(f"unknown level {level!r}; levels: national, {', '.join(ids)}")
+
+    def table(self, table_id: str) -> dict[str, Any]:
+        """Everything about one table: result, submissions, findings, leaf hashes."""
+        try:
+            self.election.scheme.split(table_id)
+        except ValueError as exc:
+            raise InputError(f"malformed table id: {exc}") from None
+        with self.store.read() as conn:
+            result = self.store.table_result(table_id, conn)
+            subs = self.store.submissions_of(table_id, conn)
+            names = self.store.region_names(conn)
+        if result is None and not subs:
+            raise NotFound(f"no submission for table {table_id}")
+        codes = self.election.scheme.region_codes(table_id)
+        return {
+            "table_id": table_id,
+            "election": self.election.id,
+            "regions": [
+                {"level": lv.id, "code": c, "name": names.get(c, "")}
+                for lv, c in zip(self.election.levels, codes, strict=True)
+            ],
+            "result": _result_json(self.election, result) if result else None,
+            "submissions": [
+                {
+                    "seq": s.seq,
+                    "kind": s.kind,
+                    "channel": s.channel,
+                    "received_at": s.received_at,
+                    "leaf_hash": s.leaf_hash.hex(),
+                    "blob_sha256": s.blob_sha256 or None,
+                    "counts": s.counts.to_json() if s.counts else None,
+                    "raw": s.raw.decode("utf-8", "replace") if s.kind == "record" else None,
+                    "findings": [f.to_json() for f in s.findings],
+                }
+                for s in subs
+            ],
+        }
+
+    def conflicts(self) -> list[dict[str, Any]]:
+        with self.store.read() as conn:
+            results = self.store.table_results(conn, status=str(Status.CONFLICT))
+            out = []
+            for r in results:
+                subs = self.store.submissions_of(r.table_id, conn)
+                out.append(
+                    {
+                        "table_id": r.table_id,
+                        "differing": list(r.differing),
+                        "versions": [
+                            {
+                                "seq": s.seq,
+                                "channel": s.channel,
+                                "counts": s.counts.to_json() if s.counts else None,
+                                "findings": [f.code for f in s.findings],
+                            }
+                            for s in subs
+                            if s.counts is not None
+                        ],
+                    }
+                )
+        return out
+
+    def findings(
+        self, code: str | None = None, severity: str | None = None, limit: int = 1000
+    ) -> dict[str, Any]:
+        with self.store.read() as conn:
+            counts = self.store.finding_counts(conn)
+            items = self.store.findings(conn, code, severity, limit)
+        return {
+            "summary": [
+                {"code": c, "severity": s, "count": n} for (c, s), n in sorted(counts.items())
+            ],
+            "findings": [{"seq": seq, **f.to_json()} for seq, f in items],
+        }
+
+
+def _result_json(election: Election, r: TableResult) -> dict[str, Any]:
+    c = r.counts
+    out: dict[str, Any] = {
+        "status": str(r.status),
+        "agreeing": r.agreeing,
+        "channels": list(r.channels),
+        "seqs": list(r.seqs),
+        "differing": list(r.differing),
+    }
+    if c is not None:
+        out.update(
+            {
+                "valid": c.valid,
+                "null": c.null,
+                "registered": c.registered,
+                "candidates": [
+                    {"id": cand.id, "name": cand.name, "votes": v}
+                    for cand, v in zip(election.candidates, c.votes, strict=True)
+                ],
+            }
+        )
+        if c.options is not None:
+            out["options"] = [
+                {"id": o.id, "name": o.name, "candidate": o.candidate, "votes": v}
+                for o, v in zip(election.options, c.options, strict=True)
+            ]
+    return out

@@ -1,0 +1,151 @@
+"""SQLAlchemy Core tables. Portable SQL: the same schema on SQLite and PostgreSQL.
+
+The migration history lives in ``migrations/``; revision 0001 creates this
+schema, later revisions alter it.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+__all__ = [
+    "checkpoints",
+    "findings",
+    "meta",
+    "metadata",
+    "nodes",
+    "region_results",
+    "regions",
+    "registry",
+    "sources",
+    "submissions",
+    "table_results",
+]
+
+metadata = MetaData()
+
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+regions = Table(
+    "regions",
+    metadata,
+    Column("code", String(128), primary_key=True),
+    Column("level", Integer, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("search", Text, nullable=False),  # accent-free lower-case name for search
+)
+
+registry = Table(
+    "registry",
+    metadata,
+    Column("table_id", String(128), primary_key=True),
+    Column("registered", BigInteger, nullable=True),
+)
+
+sources = Table(
+    "sources",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("channel", String(64), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("received_at", String(40), nullable=False),
+    Column("rows_read", Integer, nullable=False, default=0),
+    Column("loaded", Integer, nullable=False, default=0),
+    Column("rejected", Integer, nullable=False, default=0),
+    Column("duplicates", Integer, nullable=False, default=0),
+)
+
+# One row per log leaf: seq is the leaf index, 0-based and gap-free.
+submissions = Table(
+    "submissions",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("identity", String(200), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),
+    Column("channel", String(64), nullable=False),
+    Column("table_id", String(128), nullable=True),
+    Column("received_at", String(40), nullable=False),
+    Column("blob_sha256", String(64), nullable=False, default=""),
+    Column("actor", String(64), nullable=False, default=""),
+    Column("counts", Text, nullable=True),  # canonical JSON of Counts, when readable
+    Column("n_errors", Integer, nullable=False, default=0),
+    Column("leaf", LargeBinary, nullable=False),  # the exact leaf bytes
+    Column("raw", LargeBinary, nullable=False),  # the exact raw bytes
+    Index("ix_submissions_table", "table_id"),
+    Index("ix_submissions_blob", "blob_sha256"),
+)
+
+findings = Table(
+    "findings",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("seq", BigInteger, nullable=True),
+    Column("table_id", String(128), nullable=True),
+    Column("code", String(64), nullable=False),
+    Column("severity", String(8), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("fields", Text, nullable=False, default=""),
+    Index("ix_findings_seq", "seq"),
+    Index("ix_findings_table", "table_id"),
+    Index("ix_findings_code", "code"),
+)
+
+# Perfect Merkle subtree hashes: (level, idx) covers leaves [idx*2^level, (idx+1)*2^level).
+nodes = Table(
+    "nodes",
+    metadata,
+    Column("level", Integer, primary_key=True, autoincrement=False),
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("hash", LargeBinary, nullable=False),
+)
+
+checkpoints = Table(
+    "checkpoints",
+    metadata,
+    Column("size", BigInteger, primary_key=True, autoincrement=False),
+    Column("root", LargeBinary, nullable=False),
+    Column("note", Text, nullable=False),
+    Column("created_at", String(40), nullable=False),
+)
+
+# Derived: the reconciled result of each table (recomputable from submissions).
+table_results = Table(
+    "table_results",
+    metadata,
+    Column("table_id", String(128), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("registered", BigInteger, nullable=False),  # -1 unknown
+    Column("null_votes", BigInteger, nullable=False),  # -1 unknown
+    Column("votes", Text, nullable=False),  # comma-separated per candidate; "" for conflicts
+    Column("counts", Text, nullable=True),
+    Column("seqs", Text, nullable=False),
+    Column("agreeing", Integer, nullable=False),
+    Column("channels", Text, nullable=False),
+    Column("differing", Text, nullable=False),
+    Index("ix_table_results_status", "status"),
+)
+
+# Derived: the tally of every region (recomputed after each change).
+region_results = Table(
+    "region_results",
+    metadata,
+    Column("code", String(128), primary_key=True),
+    Column("level", Integer, nullable=False),
+    Column("data", Text, nullable=False),
+)
