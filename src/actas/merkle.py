@@ -39,7 +39,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol, TypeAlias, runtime_checkable
+from typing import Protocol, TypeAlias, cast
 
 from actas.errors import NotFound, ProofError
 
@@ -114,7 +114,6 @@ class NodeReader(Protocol):
         ...
 
 
-@runtime_checkable
 class NodeBatchReader(Protocol):
     """Reads many stored perfect nodes at once (one ``SELECT ... IN``)."""
 
@@ -129,12 +128,15 @@ NodeSource: TypeAlias = Mapping[NodeKey, bytes] | NodeBatchReader | NodeReader
 
 def _read(source: NodeSource, keys: Sequence[NodeKey]) -> dict[NodeKey, bytes]:
     """Fetch ``keys`` from ``source`` in as few calls as the source allows."""
+    found: Mapping[NodeKey, bytes]
     if isinstance(source, Mapping):
-        found: Mapping[NodeKey, bytes] = source
-    elif isinstance(source, NodeBatchReader):
-        found = source.nodes(keys) if keys else {}
+        found = source
+    elif (batch := getattr(source, "nodes", None)) is not None:
+        # Duck-typed NodeBatchReader (a runtime-checkable isinstance costs more than a proof).
+        found = batch(keys) if keys else {}
     else:
-        found = {key: source.node(*key) for key in keys}
+        reader = cast(NodeReader, source)
+        found = {key: reader.node(*key) for key in keys}
     out: dict[NodeKey, bytes] = {}
     for key in keys:
         value = found.get(key)
@@ -253,7 +255,10 @@ def _fold(hashes: Sequence[bytes]) -> bytes:
 
 def _materialise(plan: list[tuple[NodeKey, ...]], source: NodeSource) -> list[bytes]:
     found = _read(source, _keys_of(plan))
-    return [_fold([found[key] for key in element]) for element in plan]
+    return [
+        found[element[0]] if len(element) == 1 else _fold([found[key] for key in element])
+        for element in plan
+    ]
 
 
 def root(size: int, nodes: NodeSource) -> bytes:
@@ -460,18 +465,19 @@ class Frontier:
         stack = list(self.hashes)
         size = self.size
         created: list[NodeEntry] = []
-        emit = created.append
+        emit, push, pop = created.append, stack.append, stack.pop
+        sha256, prefix, hash_size = _sha256, _NODE_PREFIX, HASH_SIZE
         for value in leaf_hashes:
-            if len(value) != HASH_SIZE:
-                raise ProofError(f"leaf hash {size} has {len(value)} bytes, expected {HASH_SIZE}")
+            if len(value) != hash_size:
+                raise ProofError(f"leaf hash {size} has {len(value)} bytes, expected {hash_size}")
             emit(((0, size), value))
             level, index = 0, size
             while index & 1:
-                value = _sha256(_NODE_PREFIX + stack.pop() + value).digest()
+                value = sha256(prefix + pop() + value).digest()
                 level += 1
                 index >>= 1
                 emit(((level, index), value))
-            stack.append(value)
+            push(value)
             size += 1
         return Frontier(size, tuple(stack)), created
 
@@ -552,7 +558,17 @@ class MemoryNodes:
 
     def nodes(self, keys: Sequence[NodeKey]) -> dict[NodeKey, bytes]:
         """Return the hashes of several nodes, or raise NotFound for the first missing."""
-        return {key: self.node(*key) for key in keys}
+        levels = self._levels
+        out: dict[NodeKey, bytes] = {}
+        for key in keys:
+            level, index = key
+            if level < 0 or index < 0:
+                raise NotFound(f"no Merkle node at level {level}, index {index}")
+            try:
+                out[key] = levels[level][index]
+            except IndexError:
+                raise NotFound(f"no Merkle node at level {level}, index {index}") from None
+        return out
 
     def put(self, level: int, index: int, value: bytes) -> None:
         """Store a node; a level grows only at its end and never changes.
@@ -573,8 +589,12 @@ class MemoryNodes:
 
     def put_many(self, entries: Iterable[NodeEntry]) -> None:
         """Store several nodes, as emitted by :func:`appended_nodes` or :class:`Frontier`."""
+        levels = self._levels
         for (level, index), value in entries:
-            self.put(level, index, value)
+            if 0 <= level < len(levels) and index == len(row := levels[level]):
+                row.append(value)  # the usual case: the next node of an existing level
+            else:
+                self.put(level, index, value)
 
     def frontier(self) -> Frontier:
         """The frontier of the current size."""
