@@ -166,9 +166,9 @@ def stratified_sample(
     for label in set(labels):
         _check_label(label, "stratum label")
     digests = _digests(normalize_seed(seed), ids, draw)
-    members: dict[str, list[int]] = {}
+    members: dict[str, list[int]] = {label: [] for label in set(labels)}
     for i, label in enumerate(labels):
-        members.setdefault(label, []).append(i)
+        members[label].append(i)
     out: dict[str, tuple[Draw, ...]] = {}
     for label in sorted(members):
         chosen = _smallest(digests, np.asarray(members[label]), sizes.get(label, 0))
@@ -243,14 +243,9 @@ def _digests(seed_n: str, ids: list[str], draw: int) -> bytes:
     """Concatenated 32-byte ticket digests of ``ids`` (in that order)."""
     if draw < 1:
         raise InputError(f"draw numbers start at 1, got {draw}")
-    base = hashlib.sha256(_ticket_prefix(seed_n))
-    tail = f"\n{draw}".encode("ascii")
-    out = bytearray()
-    for t in ids:
-        h = base.copy()
-        h.update(t.encode("ascii") + tail)
-        out += h.digest()
-    return bytes(out)
+    prefix = _ticket_prefix(seed_n).decode("ascii")
+    sha = hashlib.sha256
+    return b"".join([sha(f"{prefix}{t}\n{draw}".encode("ascii")).digest() for t in ids])
 
 
 def _smallest(digests: bytes, index: np.ndarray, k: int) -> list[int]:
