@@ -122,7 +122,8 @@ class NodeBatchReader(Protocol):
         ...
 
 
-#: Where hashes of perfect nodes come from.
+#: Where hashes of perfect nodes come from: a mapping, or an object with a
+#: ``nodes(keys)`` method (called once per operation), or else with ``node(level, index)``.
 NodeSource: TypeAlias = Mapping[NodeKey, bytes] | NodeBatchReader | NodeReader
 
 
@@ -132,7 +133,7 @@ def _read(source: NodeSource, keys: Sequence[NodeKey]) -> dict[NodeKey, bytes]:
     if isinstance(source, Mapping):
         found = source
     elif (batch := getattr(source, "nodes", None)) is not None:
-        # Duck-typed NodeBatchReader (a runtime-checkable isinstance costs more than a proof).
+        # A NodeBatchReader, found by duck typing: cheaper than a runtime-checkable isinstance.
         found = batch(keys) if keys else {}
     else:
         reader = cast(NodeReader, source)
