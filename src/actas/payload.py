@@ -142,7 +142,13 @@ class VenezuelaQr(PayloadFormat):
                 raise PayloadError(f"count {v} out of range 0..{self.max_count}")
         body = ",".join(str(v) for v in payload.options)
         out = f"{head}!{body}!{payload.null}!{payload.invalid}".encode("ascii")
-        if self.parse(out) != payload:
+        back = self.parse(out)
+        if (back.table_id, back.options, back.null, back.invalid) != (
+            payload.table_id,
+            payload.options,
+            payload.null,
+            payload.invalid,
+        ):
             raise PayloadError(f"acta id {head!r} does not match the table id")
         return out
 

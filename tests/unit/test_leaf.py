@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from actas.leaf import LEAF_PREFIX, canonical_json, decode_leaf, encode_leaf
+from actas.merkle import leaf_hash
+from actas.model import Source, Submission, SubmissionKind
+
+VECTORS = Path(__file__).parents[1] / "assets" / "leaf_vectors.json"
+
+
+def sample() -> Submission:
+    return Submission(
+        kind=SubmissionKind.RECORD,
+        source=Source("cvzla", "RESULTADOS_2024_CSV_V1.csv", "ab" * 32, 7),
+        received_at="2024-07-29T04:00:00.000000Z",
+        raw="1,DTTO. CAPITAL,1,MP. BLVNO LIBERTADOR,13,PQ. EL RECREO,10113042,1,666,364".encode(),
+        meta={"photo_url": "https://example.org/a.jpg"},
+    )
+
+
+def test_known_answer_vectors() -> None:
+    vectors = json.loads(VECTORS.read_text())
+    for v in vectors:
+        sub = Submission(
+            kind=SubmissionKind(v["kind"]),
+            source=Source(**v["source"]),
+            received_at=v["received_at"],
+            raw=bytes.fromhex(v["raw_hex"]),
+            blob_sha256=v.get("blob_sha256", ""),
+            actor=v.get("actor", ""),
+            meta=v.get("meta", {}),
+        )
+        leaf = encode_leaf(v["election"], sub)
+        assert leaf.decode("ascii") == v["leaf"]
+        assert leaf_hash(leaf).hex() == v["leaf_hash"]
+
+
+def test_shape() -> None:
+    leaf = encode_leaf("ve-2024", sample())
+    assert leaf.startswith(LEAF_PREFIX)
+    entry = decode_leaf(leaf)
+    assert entry["raw_sha256"] == hashlib.sha256(sample().raw).hexdigest()
+    assert entry["source"]["row"] == 7
+
+
+def test_non_canonical_rejected() -> None:
+    leaf = encode_leaf("ve-2024", sample())
+    with pytest.raises(ValueError, match="canonical"):
+        decode_leaf(leaf.replace(b'{"election"', b'{ "election"'))
+    with pytest.raises(ValueError, match="prefix"):
+        decode_leaf(b"x" + leaf)
+    with pytest.raises(ValueError, match="float"):
+        canonical_json({"a": 1.5})
+
+
+@given(
+    raw=st.binary(max_size=5000),
+    name=st.text(max_size=40),
+    row=st.one_of(st.none(), st.integers(1, 10**7)),
+    meta=st.dictionaries(st.text(max_size=10), st.one_of(st.text(max_size=20), st.integers()), max_size=3),
+)
+def test_round_trip(raw: bytes, name: str, row: int | None, meta: dict[str, object]) -> None:
+    sub = Submission(SubmissionKind.PHOTO, Source("photo", name, "", row), "2024-07-29T04:00:00Z", raw, meta=meta)
+    leaf = encode_leaf("e", sub)
+    entry = decode_leaf(leaf)
+    assert entry["raw_len"] == len(raw)
+    assert entry["source"].get("name", "") == name
+    assert entry.get("meta", {}) == meta
+    assert canonical_json(entry) == leaf[len(LEAF_PREFIX):]
+    assert leaf.isascii()
