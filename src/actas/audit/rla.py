@@ -23,10 +23,13 @@ with any number of candidates and any set of reported winners; every
 from __future__ import annotations
 
 import enum
+import itertools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+
+import numpy as np
 
 from actas.audit.sampling import Draw, ppeb_sample
 from actas.errors import InputError
@@ -179,33 +182,60 @@ def macro_bounds(contest: Contest, batches: Iterable[Batch]) -> MacroBounds:
     pairs = contest.pairs()
     width = len(contest.candidates)
     reported: dict[str, tuple[int, ...]] = {}
-    ballots: dict[str, int] = {}
+    stated: list[int] = []
     for batch in batches:
         if len(batch.votes) != width:
             raise InputError(f"batch {batch.table_id} has {len(batch.votes)} vote counts")
-        if batch.table_id in reported:
-            raise InputError(f"batch {batch.table_id} appears twice")
-        if batch.ballots < 0 or min(batch.votes, default=0) < 0:
-            raise InputError(f"batch {batch.table_id} has negative counts")
         reported[batch.table_id] = batch.votes
-        ballots[batch.table_id] = max(batch.ballots, sum(batch.votes))
-    totals = tuple(sum(v[c] for v in reported.values()) for c in range(width))
+        stated.append(batch.ballots)
+    if len(reported) != len(stated):
+        raise InputError("a batch appears twice in the manifest")
+    ids = list(reported)
+    flat = itertools.chain.from_iterable(reported.values())
+    votes = np.fromiter(flat, dtype=np.int64, count=len(ids) * width).reshape(len(ids), width)
+    given = np.asarray(stated, dtype=np.int64)
+    negative = np.flatnonzero((votes < 0).any(axis=1) | (given < 0))
+    if negative.size:
+        raise InputError(f"batch {ids[int(negative[0])]} has negative counts")
+    ballots = np.maximum(given, votes.sum(axis=1))
+    totals = tuple(int(x) for x in votes.sum(axis=0))
     margins = tuple((w, lo, totals[w] - totals[lo]) for w, lo in pairs)
     if any(m <= 0 for _, _, m in margins):
-        zero = dict.fromkeys(reported, 0)
-        return MacroBounds(contest, totals, margins, 1, zero, reported)
+        return MacroBounds(contest, totals, margins, 1, dict.fromkeys(ids, 0), reported)
     den = math.lcm(*(m for _, _, m in margins))
-    scaled = [(w, lo, den // m) for w, lo, m in margins]
-    nums: dict[str, int] = {}
-    if len(scaled) == 1:
-        w, lo, s = scaled[0]
-        for t, v in reported.items():
-            nums[t] = (v[w] - v[lo] + ballots[t]) * s
+    # per pair k: n_k = v_w - v_l + b >= 0, and u_p = max_k n_k / m_k
+    numer = np.stack([votes[:, w] - votes[:, lo] + ballots for w, lo, _ in margins], axis=1)
+    scale = [den // m for _, _, m in margins]
+    if len(margins) == 1:
+        nums = (
+            (numer[:, 0] * scale[0]).tolist() if scale[0] == 1 else _scaled(numer[:, 0], scale[0])
+        )
     else:
-        for t, v in reported.items():
-            b = ballots[t]
-            nums[t] = max((v[w] - v[lo] + b) * s for w, lo, s in scaled)
-    return MacroBounds(contest, totals, margins, den, nums, reported)
+        nums = _exact_max(numer, [m for _, _, m in margins], scale)
+    return MacroBounds(contest, totals, margins, den, dict(zip(ids, nums, strict=True)), reported)
+
+
+def _scaled(column: np.ndarray, factor: int) -> list[int]:
+    return [int(x) * factor for x in column.tolist()]
+
+
+def _exact_max(numer: np.ndarray, margins: list[int], scale: list[int]) -> list[int]:
+    """``max_k numer[:, k] * scale[k]`` per row, exactly, without a Python loop per pair.
+
+    Floats pick the maximising pair; rows where another pair comes within
+    1e-9 relative (float rounding is far smaller) are settled with integers.
+    """
+    ratio = numer / np.asarray(margins, dtype=np.float64)
+    best = ratio.max(axis=1)
+    near = ratio >= best[:, None] * (1 - 1e-9)
+    k_best = ratio.argmax(axis=1)
+    out = [
+        int(n) * scale[k]
+        for n, k in zip(numer[np.arange(len(numer)), k_best].tolist(), k_best.tolist(), strict=True)
+    ]
+    for i in np.flatnonzero(near.sum(axis=1) > 1).tolist():
+        out[i] = max(int(numer[i, k]) * scale[k] for k in range(len(scale)))
+    return out
 
 
 def initial_sample_size(total_bound: Fraction | float, risk_limit: float) -> int:
