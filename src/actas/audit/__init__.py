@@ -1,18 +1,28 @@
 """Audits: reproducible sampling from a public seed, quick counts, risk-limiting audits.
 
-Pure core (no I/O, clock, environment or global randomness). Three modules:
+Pure core (no I/O, clock, environment or global randomness). Four modules:
 
 * :mod:`actas.audit.sampling` — SHA-256 tickets, samples without replacement,
   stratified samples, PPEB draws, canonical frame bytes;
 * :mod:`actas.audit.quickcount` — quick-count design (NDI sample size,
   proportional / Neyman allocation) and the stratified ratio estimator;
-* :mod:`actas.audit.rla` — batch-comparison RLA (MACRO, PPEB, Kaplan–Markov).
+* :mod:`actas.audit.macro` — MACRO error bounds and the zero-error sample size;
+* :mod:`actas.audit.rla` — batch-comparison RLA: PPEB draws, taints,
+  Kaplan–Markov p-values, stop / continue / full hand count.
 
 The procedures, byte formats and caveats are specified in ``docs/audit.md``.
 """
 
 from __future__ import annotations
 
+from actas.audit.macro import (
+    Batch,
+    Contest,
+    MacroBounds,
+    error_bound,
+    initial_sample_size,
+    macro_bounds,
+)
 from actas.audit.quickcount import (
     QuickCountDesign,
     QuickCountEstimate,
@@ -25,19 +35,13 @@ from actas.audit.quickcount import (
     ratio_estimate,
 )
 from actas.audit.rla import (
-    Batch,
-    Contest,
     Discrepancy,
-    MacroBounds,
     RlaResult,
     RlaStatus,
     batch_error,
     draw_batches,
-    error_bound,
     evaluate,
-    initial_sample_size,
     kaplan_markov,
-    macro_bounds,
 )
 from actas.audit.sampling import (
     Draw,
