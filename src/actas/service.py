@@ -69,7 +69,7 @@ class Service:
         self.store = store
         self.election = election
         self.clock = clock
-        self.log = Log(store, election, settings)
+        self.log = Log(store, election, settings.origin, settings.keys_dir)
 
     # ----------------------------------------------------------------- lifecycle
 

@@ -51,11 +51,3 @@ class Settings:
     @property
     def keys_dir(self) -> Path:
         return self.home / "keys"
-
-    @property
-    def signer_key_file(self) -> Path:
-        return self.keys_dir / "signer.key"
-
-    @property
-    def verifier_key_file(self) -> Path:
-        return self.keys_dir / "verifier.pub"

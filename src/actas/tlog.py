@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection
@@ -19,23 +20,26 @@ from . import merkle
 from .errors import NotFound, ProofError, StoreError
 from .leaf import encode_leaf
 from .model import Election, Submission
-from .settings import Settings
 from .store import SqlStore
 
 __all__ = ["Log"]
 
 
 class Log:
-    def __init__(self, store: SqlStore, election: Election, settings: Settings) -> None:
+    def __init__(
+        self, store: SqlStore, election: Election, origin: str, keys_dir: Path
+    ) -> None:
         self.store = store
         self.election = election
-        self.settings = settings
+        self._origin = origin
+        self.signer_key_file = keys_dir / "signer.key"
+        self.verifier_key_file = keys_dir / "verifier.pub"
 
     # ----------------------------------------------------------------- keys
 
     @property
     def origin(self) -> str:
-        return self.settings.origin or f"actas.example/{self.election.id}"
+        return self._origin or f"actas.example/{self.election.id}"
 
     @property
     def key_name(self) -> str:
@@ -43,7 +47,7 @@ class Log:
 
     def ensure_keys(self) -> None:
         """Make the checkpoint key pair once; the private key readable only by its owner."""
-        key_file = self.settings.signer_key_file
+        key_file = self.signer_key_file
         if key_file.exists():
             return
         key_file.parent.mkdir(parents=True, exist_ok=True)
@@ -52,12 +56,12 @@ class Log:
         fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="ascii") as fh:
             fh.write(signer.to_text() + "\n")
-        self.settings.verifier_key_file.write_text(signer.verifier().to_text() + "\n", "ascii")
+        self.verifier_key_file.write_text(signer.verifier().to_text() + "\n", "ascii")
         self.store.set_meta("verifier_key", signer.verifier().to_text())
 
     def signer(self) -> cp.Signer:
         try:
-            text = self.settings.signer_key_file.read_text("ascii").strip()
+            text = self.signer_key_file.read_text("ascii").strip()
         except OSError as exc:
             raise StoreError(f"cannot read the signer key: {exc.strerror}") from None
         return cp.Signer.from_text(text)
