@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from actas.errors import InputError
-from actas.forensics import round_percentage_test
+from actas.forensics import GridFit, RoundPctResult, round_percentage_test
 
 BULLETIN_1 = (5_150_092, 4_445_978, 462_704)
 BULLETIN_2 = (
@@ -26,7 +26,7 @@ BULLETIN_2 = (
 )
 
 
-def _grid(result, pp):  # type: ignore[no-untyped-def]
+def _grid(result: RoundPctResult, pp: str) -> GridFit:
     return next(g for g in result.grids if g.step_pp == pp)
 
 
