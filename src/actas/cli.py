@@ -15,7 +15,14 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from .errors import ActasError
@@ -41,7 +48,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 HomeOpt = Annotated[
     Path | None,
-    typer.Option("--home", help="Data folder (default: $ACTAS_HOME or ./actas-data).", show_default=False),
+    typer.Option(
+        "--home", help="Data folder (default: $ACTAS_HOME or ./actas-data).", show_default=False
+    ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
@@ -88,7 +97,9 @@ def init(
 @friendly
 def import_(
     files: Annotated[list[Path], typer.Argument(help="CSV files (or a zip holding one CSV).")],
-    fmt: Annotated[str | None, typer.Option("--format", help="Format name; detected if omitted.")] = None,
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="Format name; detected if omitted.")
+    ] = None,
     mapping: Annotated[Path | None, typer.Option(help="A column-mapping TOML file.")] = None,
     home: HomeOpt = None,
     as_json: JsonOpt = False,
@@ -107,7 +118,10 @@ def import_(
         ) as bar:
             task = bar.add_task(path.name, total=None)
             summary = svc.import_file(
-                path, fmt, mapping, lambda done, total: bar.update(task, completed=done, total=total)
+                path,
+                fmt,
+                mapping,
+                functools.partial(_advance, bar, task),
             )
         summaries.append(summary.to_json())
         if not as_json:
@@ -120,6 +134,10 @@ def import_(
                 out.print(f"  finding {code}: {n}")
     if as_json:
         _json(summaries)
+
+
+def _advance(bar: Progress, task: TaskID, done: int, total: int) -> None:
+    bar.update(task, completed=done, total=total)
 
 
 def _pct(x: float | None) -> str:
@@ -171,17 +189,26 @@ def table(
         _json(data)
         return
     res = data["result"]
-    out.print(f"[bold]Table {table_id}[/] — " + " / ".join(r["name"] or r["code"] for r in data["regions"]))
+    out.print(
+        f"[bold]Table {table_id}[/] — "
+        + " / ".join(r["name"] or r["code"] for r in data["regions"])
+    )
     if res:
-        out.print(f"status: {res['status']} ({res['agreeing']} agreeing; {', '.join(res['channels'])})")
+        out.print(
+            f"status: {res['status']} ({res['agreeing']} agreeing; {', '.join(res['channels'])})"
+        )
         if res.get("candidates"):
             for c in res["candidates"]:
                 out.print(f"  {c['name']}: {c['votes']}")
             out.print(f"  valid {res['valid']}, null {res['null']}, registered {res['registered']}")
     for s in data["submissions"]:
-        out.print(f"leaf {s['seq']} {s['kind']} via {s['channel']} at {s['received_at']} {s['leaf_hash'][:16]}…")
+        out.print(
+            f"leaf {s['seq']} {s['kind']} via {s['channel']} at {s['received_at']} {s['leaf_hash'][:16]}…"
+        )
         for f in s["findings"]:
-            out.print(f"  [{f['severity']}] {f['code']}: {f['message']}", highlight=False, markup=False)
+            out.print(
+                f"  [{f['severity']}] {f['code']}: {f['message']}", highlight=False, markup=False
+            )
 
 
 @app.command()
@@ -196,7 +223,10 @@ def conflicts(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
         out.print(f"[bold]{c['table_id']}[/] differs in {', '.join(c['differing'])}")
         for v in c["versions"]:
             flags = f" [{', '.join(v['findings'])}]" if v["findings"] else ""
-            out.print(f"  leaf {v['seq']} {v['channel']}: votes {v['counts']['votes']}{flags}", markup=False)
+            out.print(
+                f"  leaf {v['seq']} {v['channel']}: votes {v['counts']['votes']}{flags}",
+                markup=False,
+            )
     out.print(f"{len(data)} conflicts")
 
 
@@ -221,7 +251,9 @@ def findings(
         t.add_row(s["code"], s["severity"], f"{s['count']:,}")
     out.print(t)
     for f in data["findings"][:50]:
-        out.print(f"leaf {f['seq']} {f.get('table_id') or '-'} {f['code']}: {f['message']}", markup=False)
+        out.print(
+            f"leaf {f['seq']} {f.get('table_id') or '-'} {f['code']}: {f['message']}", markup=False
+        )
 
 
 @log_app.command("checkpoint")
@@ -235,7 +267,9 @@ def log_checkpoint(home: HomeOpt = None) -> None:
 @log_app.command("prove")
 @friendly
 def log_prove(
-    table_id: Annotated[str | None, typer.Option("--table", help="Prove every leaf of this table.")] = None,
+    table_id: Annotated[
+        str | None, typer.Option("--table", help="Prove every leaf of this table.")
+    ] = None,
     leaf: Annotated[int | None, typer.Option("--leaf", help="Prove this leaf index.")] = None,
     home: HomeOpt = None,
 ) -> None:
@@ -243,7 +277,9 @@ def log_prove(
     svc = _open(home)
     if (table_id is None) == (leaf is None):
         raise typer.BadParameter("give exactly one of --table or --leaf")
-    seqs = [leaf] if leaf is not None else [s["seq"] for s in svc.table(table_id or "")["submissions"]]
+    seqs = (
+        [leaf] if leaf is not None else [s["seq"] for s in svc.table(table_id or "")["submissions"]]
+    )
     _json([svc.log.inclusion(i) for i in seqs if i is not None])
 
 

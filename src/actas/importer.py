@@ -73,7 +73,11 @@ def _decode(data: bytes) -> tuple[str, str, str]:
     if data.startswith(codecs.BOM_UTF8):
         return data[3:].decode("utf-8", "strict"), "utf-8-sig", "utf-8"
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16"), "utf-16", "utf-16-le" if data[:2] == codecs.BOM_UTF16_LE else "utf-16-be"
+        return (
+            data.decode("utf-16"),
+            "utf-16",
+            "utf-16-le" if data[:2] == codecs.BOM_UTF16_LE else "utf-16-be",
+        )
     if b"\0" in data[:65536]:
         raise InputError("the file is binary, not a CSV text file")
     try:
@@ -93,7 +97,9 @@ def unzip_single(data: bytes, name: str) -> tuple[bytes, str]:
             members = [m for m in zf.infolist() if not m.is_dir()]
             csvs = [m for m in members if m.filename.lower().endswith((".csv", ".txt", ".tsv"))]
             if len(csvs) != 1:
-                raise InputError(f"{name}: a zip must hold exactly one CSV file, it holds {len(csvs)}")
+                raise InputError(
+                    f"{name}: a zip must hold exactly one CSV file, it holds {len(csvs)}"
+                )
             if csvs[0].file_size > 2_000_000_000:
                 raise InputError(f"{name}: the CSV inside the zip is too large")
             return zf.read(csvs[0]), f"{name}:{csvs[0].filename}"

@@ -52,7 +52,7 @@ class _Reader:
             raise self.fail(key, "must be a table")
         return _Reader(value, self.origin, self._key(key))
 
-    def str(self, key: str, default: str | None = None) -> str:
+    def text(self, key: str, default: str | None = None) -> str:
         value = self.data.get(key, default)
         if value is None:
             raise self.fail(key, "is missing")
@@ -60,7 +60,7 @@ class _Reader:
             raise self.fail(key, f"must be a string, not {type(value).__name__}")
         return value
 
-    def int(self, key: str, default: int | None = None, minimum: int = 0) -> int | None:
+    def integer(self, key: str, default: int | None = None, minimum: int = 0) -> int | None:
         value = self.data.get(key, default)
         if value is None:
             return None
@@ -70,7 +70,7 @@ class _Reader:
             raise self.fail(key, f"must be at least {minimum}")
         return value
 
-    def list(self, key: str, required: bool = True) -> list[Any]:
+    def array(self, key: str, required: bool = True) -> list[Any]:
         value = self.data.get(key)
         if value is None:
             if required:
@@ -81,7 +81,7 @@ class _Reader:
         return value
 
     def ident(self, key: str) -> str:
-        value = self.str(key)
+        value = self.text(key)
         if not _ID.match(value):
             raise self.fail(key, f"{value!r} is not a valid id (letters, digits, _ . - space)")
         return value
@@ -93,21 +93,21 @@ def parse_election(text: str, origin: str = "<election>") -> Election:
     el = root.table("election")
     regions = root.table("regions")
     levels: list[Level] = []
-    for i, item in enumerate(regions.list("levels")):
+    for i, item in enumerate(regions.array("levels")):
         if not isinstance(item, dict):
             raise regions.fail(f"levels[{i}]", "must be a table")
         lr = _Reader(item, origin, f"regions.levels[{i}]")
-        width = lr.int("width", 0)
-        levels.append(Level(lr.ident("id"), lr.str("name"), lr.str("name_en", ""), width or 0))
+        width = lr.integer("width", 0)
+        levels.append(Level(lr.ident("id"), lr.text("name"), lr.text("name_en", ""), width or 0))
     if not levels:
         raise regions.fail("levels", "needs at least one level")
     if len({lv.id for lv in levels}) != len(levels):
         raise regions.fail("levels", "level ids must be unique")
     scheme = TableIdScheme(
         levels=tuple(levels),
-        separator=regions.str("separator", ""),
-        table_separator=regions.str("table_separator", "."),
-        table_width=regions.int("table_width", 0) or 0,
+        separator=regions.text("separator", ""),
+        table_separator=regions.text("table_separator", "."),
+        table_width=regions.integer("table_width", 0) or 0,
     )
     if not scheme.separator and any(lv.width <= 0 for lv in levels):
         raise regions.fail("levels", "every level needs a width when separator is empty")
@@ -124,9 +124,9 @@ def parse_election(text: str, origin: str = "<election>") -> Election:
             raise regions.fail(f"names.{code}", str(exc)) from None
 
     candidates: list[Candidate] = []
-    for i, item in enumerate(root.list("candidates")):
+    for i, item in enumerate(root.array("candidates")):
         cr = _Reader(item if isinstance(item, dict) else {}, origin, f"candidates[{i}]")
-        candidates.append(Candidate(cr.ident("id"), cr.str("name"), cr.str("short", "")))
+        candidates.append(Candidate(cr.ident("id"), cr.text("name"), cr.text("short", "")))
     if not candidates:
         raise root.fail("candidates", "needs at least one candidate")
     cand_ids = [c.id for c in candidates]
@@ -134,41 +134,41 @@ def parse_election(text: str, origin: str = "<election>") -> Election:
         raise root.fail("candidates", "candidate ids must be unique")
 
     options: list[Option] = []
-    for i, item in enumerate(root.list("options", required=False)):
+    for i, item in enumerate(root.array("options", required=False)):
         orr = _Reader(item if isinstance(item, dict) else {}, origin, f"options[{i}]")
-        cand = orr.str("candidate")
+        cand = orr.text("candidate")
         if cand not in cand_ids:
             raise orr.fail("candidate", f"{cand!r} is not a candidate id")
-        oid = orr.str("id")
-        options.append(Option(oid, orr.str("name", oid), cand))
+        oid = orr.text("id")
+        options.append(Option(oid, orr.text("name", oid), cand))
     if not options:  # one option per candidate
         options = [Option(c.id, c.name, c.id) for c in candidates]
     if len({o.id for o in options}) != len(options):
         raise root.fail("options", "option ids must be unique")
 
     payload = root.table("payload", required=False)
-    fmt = payload.str("format", "")
+    fmt = payload.text("format", "")
     if fmt and fmt not in FORMATS:
         raise payload.fail("format", f"unknown payload format {fmt!r}; known: {sorted(FORMATS)}")
     expected = root.table("expected", required=False)
     geo = root.table("geometry", required=False)
     return Election(
         id=el.ident("id"),
-        name=el.str("name"),
-        name_en=el.str("name_en", ""),
-        date=el.str("date"),
-        country=el.str("country", ""),
+        name=el.text("name"),
+        name_en=el.text("name_en", ""),
+        date=el.text("date"),
+        country=el.text("country", ""),
         fictional=bool(el.data.get("fictional", False)),
         candidates=tuple(candidates),
         options=tuple(options),
         scheme=scheme,
         payload_format=fmt,
-        expected_tables=expected.int("tables"),
-        expected_registered=expected.int("registered"),
-        expected_source=expected.str("source", ""),
-        geometry=geo.str("file", ""),
-        geometry_key=geo.str("key", ""),
-        attribution=geo.str("attribution", ""),
+        expected_tables=expected.integer("tables"),
+        expected_registered=expected.integer("registered"),
+        expected_source=expected.text("source", ""),
+        geometry=geo.text("file", ""),
+        geometry_key=geo.text("key", ""),
+        attribution=geo.text("attribution", ""),
         region_names=dict(names),
     )
 
@@ -194,7 +194,9 @@ class ImportMapping:
     delimiter: str = ","
 
     def template_fields(self) -> list[tuple[str, int]]:
-        return [(m.group(1), int(m.group(2) or 0)) for m in TEMPLATE_FIELD.finditer(self.id_template)]
+        return [
+            (m.group(1), int(m.group(2) or 0)) for m in TEMPLATE_FIELD.finditer(self.id_template)
+        ]
 
     def required_columns(self) -> set[str]:
         cols = set(self.match)
@@ -216,15 +218,15 @@ def parse_mapping(text: str, election: Election, origin: str = "<mapping>") -> I
     """Parse an import mapping and check it against the election."""
     root = _Reader(_load(text, origin), origin)
     fmt = root.table("format")
-    kind = fmt.str("kind", "results")
+    kind = fmt.text("kind", "results")
     if kind not in ("results", "registry"):
         raise fmt.fail("kind", "must be 'results' or 'registry'")
     table = root.table("table")
-    id_template = table.str("id", "")
-    id_column = table.str("id_column", "")
-    id_pattern = table.str("id_pattern", "")
-    region_column = table.str("region_column", "")
-    region_level = table.str("region_level", "")
+    id_template = table.text("id", "")
+    id_column = table.text("id_column", "")
+    id_pattern = table.text("id_pattern", "")
+    region_column = table.text("region_column", "")
+    region_level = table.text("region_level", "")
     if sum(bool(x) for x in (id_template, id_column, region_column)) != 1:
         raise table.fail("id", "give exactly one of id (a template), id_column or region_column")
     if id_pattern:
@@ -243,7 +245,7 @@ def parse_mapping(text: str, election: Election, origin: str = "<mapping>") -> I
     for role in cols.data:
         if role not in ROLES:
             raise cols.fail(role, f"unknown role; known: {', '.join(ROLES)}")
-        columns[role] = cols.str(role)
+        columns[role] = cols.text(role)
 
     cand_ids = {c.id for c in election.candidates}
     cands = root.table("candidates", required=False)
@@ -261,7 +263,7 @@ def parse_mapping(text: str, election: Election, origin: str = "<mapping>") -> I
     for oid in opts.data:
         if oid not in option_ids:
             raise opts.fail(oid, f"is not a ballot option of {election.id}")
-        options[oid] = opts.str(oid)
+        options[oid] = opts.text(oid)
     if kind == "results":
         if options and set(options) != option_ids:
             raise opts.fail("", "must map every ballot option or none")
@@ -273,14 +275,14 @@ def parse_mapping(text: str, election: Election, origin: str = "<mapping>") -> I
     for lid in names.data:
         if lid not in level_ids:
             raise names.fail(lid, f"is not a region level; levels: {sorted(level_ids)}")
-    delimiter = fmt.str("delimiter", ",")
+    delimiter = fmt.text("delimiter", ",")
     if len(delimiter) != 1:
         raise fmt.fail("delimiter", "must be one character")
-    match = fmt.list("match", required=False)
+    match = fmt.array("match", required=False)
     return ImportMapping(
         name=fmt.ident("name"),
         kind=kind,
-        description=fmt.str("description", ""),
+        description=fmt.text("description", ""),
         match=tuple(str(m) for m in match),
         id_template=id_template,
         id_column=id_column,
@@ -290,7 +292,7 @@ def parse_mapping(text: str, election: Election, origin: str = "<mapping>") -> I
         columns=columns,
         candidates=candidates,
         options=options,
-        region_names={k: names.str(k) for k in names.data},
-        encoding=fmt.str("encoding", "auto"),
+        region_names={k: names.text(k) for k in names.data},
+        encoding=fmt.text("encoding", "auto"),
         delimiter=delimiter,
     )

@@ -109,9 +109,7 @@ class TableIdScheme:
             raise ValueError(f"expected {len(self.levels)} region parts, got {len(parts)}")
         out = [_pad(p, lvl.width, lvl.id) for p, lvl in zip(parts, self.levels, strict=True)]
         return TableId(
-            self.separator.join(out)
-            + self.table_separator
-            + _pad(table, self.table_width, "table")
+            self.separator.join(out) + self.table_separator + _pad(table, self.table_width, "table")
         )
 
     def split(self, table_id: str) -> tuple[tuple[str, ...], str]:
@@ -150,9 +148,7 @@ class TableIdScheme:
         parts, _ = self.split(table_id)
         if not self.separator:
             return tuple(RegionCode(table_id[:e]) for e in self._ends)
-        return tuple(
-            RegionCode(self.separator.join(parts[: i + 1])) for i in range(len(parts))
-        )
+        return tuple(RegionCode(self.separator.join(parts[: i + 1])) for i in range(len(parts)))
 
     def level_of(self, code: str) -> int:
         """Index of the level a region code belongs to."""

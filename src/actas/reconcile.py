@@ -116,7 +116,13 @@ def reconcile(
     chans = tuple(sorted({v.channel for v in chosen}))
     if differing:
         return TableResult(
-            table_id, Status.CONFLICT, None, seqs, 0, chans, tuple(f for f in _FIELDS if f in differing)
+            table_id,
+            Status.CONFLICT,
+            None,
+            seqs,
+            0,
+            chans,
+            tuple(f for f in _FIELDS if f in differing),
         )
     status = Status.SINGLE if len(chosen) == 1 else Status.CONSENSUS
     return TableResult(

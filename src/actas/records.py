@@ -167,20 +167,22 @@ def read_row(h: Header, fields: Sequence[str], row_width: int | None = None) -> 
                 if v is None:
                     if len(findings) == bad_before:
                         findings.append(
-                            Finding("row.missing_value", Severity.ERROR, f"{col} is empty", tid, (col,))
+                            Finding(
+                                "row.missing_value", Severity.ERROR, f"{col} is empty", tid, (col,)
+                            )
                         )
                     total = None
                 elif total is not None:
                     total += v
             votes.append(total)
 
-    def role(name: str) -> int | None:
+    def number(name: str) -> int | None:
         col = h.mapping.columns.get(name)
         if col is None or col not in h.index:
             return None
         return _int(fields[h.index[col]], col, findings, tid)
 
-    extra = {r: role(r) for r in ("registered", "valid", "null", "invalid", "ballots")}
+    extra = {r: number(r) for r in ("registered", "valid", "null", "invalid", "ballots")}
     if len(findings) > bad_before or any(v is None for v in votes) or table_id is None:
         return RowReading(table_id, None, tuple(findings), names, meta)
     counts = Counts(

@@ -74,7 +74,9 @@ def turnout(t: TableId, c: Counts, ctx: Context) -> list[Finding]:
     cast = c.valid + (c.null or 0) + (c.invalid or 0)
     if reg == 0:
         if cast > 0:
-            return [_f("registered.zero", Severity.WARNING, "votes at a table with 0 registered", t)]
+            return [
+                _f("registered.zero", Severity.WARNING, "votes at a table with 0 registered", t)
+            ]
         return []
     if cast > reg:
         return [
@@ -88,7 +90,13 @@ def turnout(t: TableId, c: Counts, ctx: Context) -> list[Finding]:
         ]
     if cast * 100 > reg * 95:
         return [
-            _f("turnout.high", Severity.WARNING, f"turnout {cast}/{reg} is above 95 %", t, "registered")
+            _f(
+                "turnout.high",
+                Severity.WARNING,
+                f"turnout {cast}/{reg} is above 95 %",
+                t,
+                "registered",
+            )
         ]
     return []
 

@@ -1,9 +1,9 @@
 """Use cases: what the CLI and the web app call. Wiring only: core + adapters.
 
-    svc = Service.init(settings, "ve-2024")          # once
-    svc = Service.open(settings)                     # afterwards
-    svc.import_file(Path("RESULTADOS_2024_CSV_V1.csv"))
-    svc.results(level=0)
+svc = Service.init(settings, "ve-2024")          # once
+svc = Service.open(settings)                     # afterwards
+svc.import_file(Path("RESULTADOS_2024_CSV_V1.csv"))
+svc.results(level=0)
 """
 
 from __future__ import annotations
@@ -18,9 +18,8 @@ from typing import Any
 
 from . import rules
 from .elections import load_builtin_mappings, load_builtin_text
-from .errors import ActasError, InputError, NotFound, StoreError
+from .errors import InputError, NotFound, StoreError
 from .importer import open_table_file
-from .leaf import encode_leaf
 from .manifest import ImportMapping, parse_election, parse_mapping
 from .model import Election, Finding, Severity, Source, Submission, SubmissionKind, TableId
 from .reconcile import Status, TableResult, Version, reconcile
@@ -143,7 +142,9 @@ class Service:
                     return m
             raise InputError(f"unknown format {fmt!r}; known: {', '.join(m.name for m in known)}")
         cols = {h.strip() for h in header}
-        fits = [m for m in known if m.match and set(m.match) <= cols and m.required_columns() <= cols]
+        fits = [
+            m for m in known if m.match and set(m.match) <= cols and m.required_columns() <= cols
+        ]
         if not fits:
             raise InputError(
                 f"{name}: no known format has these columns ({', '.join(list(cols)[:8])}…); "
@@ -220,8 +221,8 @@ class Service:
             )
             if mapping.kind == "registry":
                 reading = read_row(header, row.fields, width)
-                for code, nm in reading.region_names.items():
-                    names.setdefault(code, (self.election.scheme.level_of(code), nm))
+                for rcode, nm in reading.region_names.items():
+                    names.setdefault(rcode, (self.election.scheme.level_of(rcode), nm))
                 if mapping.region_column:
                     code = row.fields[header.index[mapping.region_column]].strip()
                     nm_col = mapping.region_names.get(mapping.region_level)
@@ -229,10 +230,14 @@ class Service:
                         lvl = [lv.id for lv in self.election.levels].index(mapping.region_level)
                         width_lvl = sum(lv.width for lv in self.election.levels[: lvl + 1])
                         code = code.zfill(width_lvl) if width_lvl else code
-                        names.setdefault(code, (lvl, row.fields[header.index[nm_col]].strip()[:200]))
+                        names.setdefault(
+                            code, (lvl, row.fields[header.index[nm_col]].strip()[:200])
+                        )
                 elif reading.table_id is not None:
                     reg = header.mapping.columns.get("registered")
-                    value = row.fields[header.index[reg]].strip() if reg and reg in header.index else ""
+                    value = (
+                        row.fields[header.index[reg]].strip() if reg and reg in header.index else ""
+                    )
                     reg_rows[reading.table_id] = int(value) if value.isdigit() else None
                 continue
             batch.append(sub)
@@ -289,7 +294,7 @@ class Service:
         else:
             reading = read_row(header, fields, width)
             table_id, counts, meta = reading.table_id, reading.counts, reading.meta
-            row_names = dict(reading.region_names)
+            row_names = {str(k): v for k, v in reading.region_names.items()}
             reading_findings = reading.findings
             if counts is not None and table_id is not None:
                 reading_findings = reading_findings + tuple(rules.check(table_id, counts, ctx))
@@ -382,7 +387,9 @@ class Service:
         """Recompute every table's result from the submissions (e.g. after a crash)."""
         with self.store.write() as conn:
             tables = self.store.all_table_ids(conn)
-            self.store.put_table_results(conn, [], [r.table_id for r in self.store.table_results(conn)])
+            self.store.put_table_results(
+                conn, [], [r.table_id for r in self.store.table_results(conn)]
+            )
             self._reconcile(conn, tables)
         self.retally()
         return len(tables)
@@ -422,11 +429,15 @@ class Service:
         for level, regions in levels.items():
             for r in regions:
                 data = tally_to_json(self.election, r, names)
-                rows.append((r.code, level, json.dumps(data, separators=(",", ":"), ensure_ascii=False)))
+                rows.append(
+                    (r.code, level, json.dumps(data, separators=(",", ":"), ensure_ascii=False))
+                )
         with self.store.write() as conn:
             self.store.put_region_results(conn, rows)
 
-    def results(self, level: str | int | None = None, region: str | None = None) -> list[dict[str, Any]]:
+    def results(
+        self, level: str | int | None = None, region: str | None = None
+    ) -> list[dict[str, Any]]:
         """Results of one region (``region``), or of every region at a level."""
         if region is not None:
             code = "" if region in ("", "national") else region

@@ -126,7 +126,9 @@ def tally_all(
     return out
 
 
-def _grouped(sums: NDArray[np.int64], inverse: NDArray[np.int64], columns: NDArray[np.int64]) -> None:
+def _grouped(
+    sums: NDArray[np.int64], inverse: NDArray[np.int64], columns: NDArray[np.int64]
+) -> None:
     if not len(inverse):
         return
     order = np.argsort(inverse, kind="stable")

@@ -26,9 +26,7 @@ __all__ = ["Log"]
 
 
 class Log:
-    def __init__(
-        self, store: SqlStore, election: Election, origin: str, keys_dir: Path
-    ) -> None:
+    def __init__(self, store: SqlStore, election: Election, origin: str, keys_dir: Path) -> None:
         self.store = store
         self.election = election
         self._origin = origin

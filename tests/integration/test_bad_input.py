@@ -21,7 +21,9 @@ def test_bad_rows_become_findings(service: Service) -> None:
         GOOD.format(mesa=3).replace(",232,", ",abc,"),  # non-numeric
         GOOD.format(mesa=4).replace(",232,", ",-5,"),  # negative
         GOOD.format(mesa=5).replace("10113042", "990113042"),  # unknown state 99
-        GOOD.format(mesa=6).replace("<", "<").replace(",PQ. EL RECREO,", ",<script>alert(1)</script>,"),
+        GOOD.format(mesa=6)
+        .replace("<", "<")
+        .replace(",PQ. EL RECREO,", ",<script>alert(1)</script>,"),
         GOOD.format(mesa=7),
     ]
     data = (HEADER + "".join(rows)).encode()
@@ -33,7 +35,11 @@ def test_bad_rows_become_findings(service: Service) -> None:
     r = service.results()[0]
     assert r["tables"]["counted"] == 4  # 1, 5 (unknown but logged), 6, 7
     found = service.findings()
-    assert {f["code"] for f in found["findings"]} >= {"row.wrong_width", "row.bad_value", "table.unknown"}
+    assert {f["code"] for f in found["findings"]} >= {
+        "row.wrong_width",
+        "row.bad_value",
+        "table.unknown",
+    }
     assert any("is negative" in f["message"] for f in found["findings"])
     assert any("is not a whole number" in f["message"] for f in found["findings"])
     # every row, good or bad, is in the log exactly as received (+1 leaf for the file event)
@@ -61,6 +67,8 @@ def test_wrong_encoding_is_detected(service: Service) -> None:
     text = HEADER + GOOD.format(mesa=1).replace("PQ. EL RECREO", "PQ. PEÑA")
     s = service.import_bytes(text.encode("utf-16"), "utf16.csv")
     assert s.encoding == "utf-16" and s.loaded == 1
-    s = service.import_bytes(text.replace("mesa", "x").encode("cp1252").replace(b",1,666", b",2,666"), "cp.csv")
+    s = service.import_bytes(
+        text.replace("mesa", "x").encode("cp1252").replace(b",1,666", b",2,666"), "cp.csv"
+    )
     assert s.encoding == "cp1252" and s.loaded == 1
     assert "PQ. PEÑA" in service.store.region_names().values()

@@ -87,8 +87,13 @@ def test_v1_and_qr_by_candidate(service: Service, ve: Path) -> None:
     r = service.results()[0]
     assert r["tables"]["reported"] == 24560
     assert sorted(c["table_id"] for c in service.conflicts()) == [
-        "030602001.02", "070301020.01", "070904028.04", "070908043.01",
-        "110202070.01", "190601010.01", "200701014.02",
+        "030602001.02",
+        "070301020.01",
+        "070904028.04",
+        "070908043.01",
+        "110202070.01",
+        "190601010.01",
+        "200701014.02",
     ]
 
 
@@ -100,7 +105,10 @@ def test_v1_and_qr_resultados(service: Service, ve: Path) -> None:
     assert r["tables"]["reported"] == 24542
     conflicts = service.conflicts()
     assert sorted(c["table_id"] for c in conflicts) == [
-        "020301037.01", "020302013.02", "210513018.01", "230103025.01",
+        "020301037.01",
+        "020302013.02",
+        "210513018.01",
+        "230103025.01",
     ]
     for c in conflicts:
         flagged = [v for v in c["versions"] if "acta.all_zero" in v["findings"]]

@@ -12,8 +12,14 @@ K = len(E.candidates)
 
 tables = st.lists(
     st.tuples(
-        st.integers(1, 3), st.integers(1, 3), st.integers(1, 2), st.integers(1, 3), st.integers(1, 4),
-        st.booleans(), st.integers(-1, 900), st.integers(-1, 20),
+        st.integers(1, 3),
+        st.integers(1, 3),
+        st.integers(1, 2),
+        st.integers(1, 3),
+        st.integers(1, 4),
+        st.booleans(),
+        st.integers(-1, 900),
+        st.integers(-1, 20),
         st.lists(st.integers(0, 400), min_size=K, max_size=K),
     ),
     max_size=60,
@@ -41,7 +47,9 @@ def test_children_sum_to_parent(rows: list) -> None:  # type: ignore[type-arg]
         regions = out[level]
         assert sum(r.valid for r in regions) == nation.valid
         assert sum(r.null for r in regions) == nation.null
-        assert tuple(map(sum, zip(*(r.votes for r in regions), strict=True))) == (nation.votes if regions else ())
+        assert tuple(map(sum, zip(*(r.votes for r in regions), strict=True))) == (
+            nation.votes if regions else ()
+        )
         assert sum(r.tables_reported for r in regions) == nation.tables_reported
         assert sum(r.registered for r in regions) == nation.registered
         if level:

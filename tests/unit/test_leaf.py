@@ -20,7 +20,7 @@ def sample() -> Submission:
         kind=SubmissionKind.RECORD,
         source=Source("cvzla", "RESULTADOS_2024_CSV_V1.csv", "ab" * 32, 7),
         received_at="2024-07-29T04:00:00.000000Z",
-        raw="1,DTTO. CAPITAL,1,MP. BLVNO LIBERTADOR,13,PQ. EL RECREO,10113042,1,666,364".encode(),
+        raw=b"1,DTTO. CAPITAL,1,MP. BLVNO LIBERTADOR,13,PQ. EL RECREO,10113042,1,666,364",
         meta={"photo_url": "https://example.org/a.jpg"},
     )
 
@@ -64,14 +64,18 @@ def test_non_canonical_rejected() -> None:
     raw=st.binary(max_size=5000),
     name=st.text(max_size=40),
     row=st.one_of(st.none(), st.integers(1, 10**7)),
-    meta=st.dictionaries(st.text(max_size=10), st.one_of(st.text(max_size=20), st.integers()), max_size=3),
+    meta=st.dictionaries(
+        st.text(max_size=10), st.one_of(st.text(max_size=20), st.integers()), max_size=3
+    ),
 )
 def test_round_trip(raw: bytes, name: str, row: int | None, meta: dict[str, object]) -> None:
-    sub = Submission(SubmissionKind.PHOTO, Source("photo", name, "", row), "2024-07-29T04:00:00Z", raw, meta=meta)
+    sub = Submission(
+        SubmissionKind.PHOTO, Source("photo", name, "", row), "2024-07-29T04:00:00Z", raw, meta=meta
+    )
     leaf = encode_leaf("e", sub)
     entry = decode_leaf(leaf)
     assert entry["raw_len"] == len(raw)
     assert entry["source"].get("name", "") == name
     assert entry.get("meta", {}) == meta
-    assert canonical_json(entry) == leaf[len(LEAF_PREFIX):]
+    assert canonical_json(entry) == leaf[len(LEAF_PREFIX) :]
     assert leaf.isascii()

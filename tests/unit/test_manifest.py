@@ -31,9 +31,18 @@ def test_mappings_load() -> None:
     ("edit", "message"),
     [
         (lambda t: t.replace('id = "ve-2024"', 'id = "bad id!"'), r"\[election.id\]"),
-        (lambda t: t.replace("tables = 30026", 'tables = "many"'), r"\[expected.tables\] must be an integer"),
-        (lambda t: t.replace('candidate = "maduro"', 'candidate = "nobody"', 1), r"options\[0\].candidate"),
-        (lambda t: t.replace('format = "ve-2024-qr"', 'format = "nope"'), r"unknown payload format"),
+        (
+            lambda t: t.replace("tables = 30026", 'tables = "many"'),
+            r"\[expected.tables\] must be an integer",
+        ),
+        (
+            lambda t: t.replace('candidate = "maduro"', 'candidate = "nobody"', 1),
+            r"options\[0\].candidate",
+        ),
+        (
+            lambda t: t.replace('format = "ve-2024-qr"', 'format = "nope"'),
+            r"unknown payload format",
+        ),
         (lambda t: t.replace("[election]", "[election"), "not valid TOML"),
         (lambda t: t.replace('"01" = "DTTO. CAPITAL"', '"1x" = "DTTO. CAPITAL"'), r"names.1x"),
     ],
@@ -54,4 +63,6 @@ def test_mapping_errors() -> None:
     with pytest.raises(DefinitionError, match="exactly one of"):
         parse_mapping('[format]\nname = "x"\n[table]\n', e, "m.toml")
     with pytest.raises(DefinitionError, match="unknown role"):
-        parse_mapping(base.replace("[candidates]", '[columns]\nvotes = "V"\n[candidates]'), e, "m.toml")
+        parse_mapping(
+            base.replace("[candidates]", '[columns]\nvotes = "V"\n[candidates]'), e, "m.toml"
+        )

@@ -6,7 +6,9 @@ from actas.elections import load_builtin
 from actas.model import Level, TableIdScheme
 
 VE = load_builtin("ve-2024").scheme
-SEP = TableIdScheme((Level("region", "Region"), Level("tik", "TIK")), separator="/", table_separator="#")
+SEP = TableIdScheme(
+    (Level("region", "Region"), Level("tik", "TIK")), separator="/", table_separator="#"
+)
 
 
 def test_ve_scheme() -> None:
@@ -18,7 +20,9 @@ def test_ve_scheme() -> None:
     assert VE.parent_of("20") is None
 
 
-@pytest.mark.parametrize("bad", ["", "201301006", "20130100.01", "201301006.1", "2013O1006.01", "../etc.01"])
+@pytest.mark.parametrize(
+    "bad", ["", "201301006", "20130100.01", "201301006.1", "2013O1006.01", "../etc.01"]
+)
 def test_ve_rejects(bad: str) -> None:
     with pytest.raises(ValueError):
         VE.split(bad)

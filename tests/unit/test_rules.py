@@ -15,7 +15,12 @@ def codes(c: Counts, t: TableId = T, ctx: rules.Context = CTX) -> set[str]:
 
 
 def test_clean_acta_has_no_findings() -> None:
-    assert codes(Counts((100, 3, 0, 0, 0, 0, 0, 200, 0, 1), null=2, registered=500, valid_reported=304)) == set()
+    assert (
+        codes(
+            Counts((100, 3, 0, 0, 0, 0, 0, 200, 0, 1), null=2, registered=500, valid_reported=304)
+        )
+        == set()
+    )
 
 
 def test_each_rule() -> None:

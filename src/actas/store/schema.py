@@ -94,7 +94,9 @@ submissions = Table(
 findings = Table(
     "findings",
     metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
     Column("seq", BigInteger, nullable=True),
     Column("table_id", String(128), nullable=True),
     Column("code", String(64), nullable=False),

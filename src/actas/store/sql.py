@@ -114,7 +114,9 @@ def _finding(row: Any) -> Finding:
 
 
 @functools.lru_cache(maxsize=64)
-def _insert_sql(dialect: Any, table: Any, cols: tuple[str, ...]) -> tuple[str, tuple[str, ...] | None]:
+def _insert_sql(
+    dialect: Any, table: Any, cols: tuple[str, ...]
+) -> tuple[str, tuple[str, ...] | None]:
     compiled = insert(table).compile(dialect=dialect, column_keys=list(cols))
     order = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None
     return str(compiled), order
@@ -375,7 +377,9 @@ class SqlStore:
 
     def list_sources(self) -> list[dict[str, Any]]:
         with self.read() as conn:
-            return [dict(r._mapping) for r in conn.execute(select(s.sources).order_by(s.sources.c.id))]
+            return [
+                dict(r._mapping) for r in conn.execute(select(s.sources).order_by(s.sources.c.id))
+            ]
 
     # ----------------------------------------------------------------- regions, registry
 
@@ -420,7 +424,9 @@ class SqlStore:
         ids = list(rows)
         for i in range(0, len(ids), _CHUNK):
             conn.execute(delete(s.registry).where(s.registry.c.table_id.in_(ids[i : i + _CHUNK])))
-        conn.execute(insert(s.registry), [{"table_id": t, "registered": r} for t, r in rows.items()])
+        conn.execute(
+            insert(s.registry), [{"table_id": t, "registered": r} for t, r in rows.items()]
+        )
 
     def registry(self) -> dict[str, int | None]:
         with self.read() as conn:
@@ -443,7 +449,9 @@ class SqlStore:
             )
             for seq, tid, kind, channel, counts in rows:
                 out.setdefault(tid, []).append(
-                    Version(int(seq), channel, Counts.from_json(json.loads(counts)), kind == "decision")
+                    Version(
+                        int(seq), channel, Counts.from_json(json.loads(counts)), kind == "decision"
+                    )
                 )
         return out
 
@@ -530,7 +538,9 @@ class SqlStore:
 
     def put_region_results(self, conn: Connection, rows: Sequence[tuple[str, int, str]]) -> None:
         conn.execute(delete(s.region_results))
-        bulk_insert(conn, s.region_results, [{"code": c, "level": lvl, "data": d} for c, lvl, d in rows])
+        bulk_insert(
+            conn, s.region_results, [{"code": c, "level": lvl, "data": d} for c, lvl, d in rows]
+        )
 
     def region_result(self, code: str) -> str | None:
         with self.read() as conn:
@@ -548,7 +558,11 @@ class SqlStore:
             return [str(d) for d in conn.execute(q).scalars()]
 
     def findings(
-        self, conn: Connection, code: str | None = None, severity: str | None = None, limit: int = 1000
+        self,
+        conn: Connection,
+        code: str | None = None,
+        severity: str | None = None,
+        limit: int = 1000,
     ) -> list[tuple[int | None, Finding]]:
         q = select(s.findings).order_by(s.findings.c.id).limit(limit)
         if code:
