@@ -156,22 +156,24 @@ def stratified_sample(
     :func:`sample` would give on that stratum alone. A stratum missing from
     ``sizes`` gets no tables; a size larger than the stratum takes all of it.
     """
-    unknown = sorted(set(sizes) - set(strata.values()))
+    ids = _sorted_frame(strata)
+    labels = [strata[t] for t in ids]
+    names = sorted(set(labels))
+    unknown = sorted(set(sizes) - set(names))
     if unknown:
         raise InputError(f"sizes given for strata with no tables: {unknown}")
     if any(n < 0 for n in sizes.values()):
         raise InputError("stratum sample sizes must be >= 0")
-    ids = _sorted_frame(strata)
-    labels = [strata[t] for t in ids]
-    for label in set(labels):
+    for label in names:
         _check_label(label, "stratum label")
     digests = _digests(normalize_seed(seed), ids, draw)
-    members: dict[str, list[int]] = {label: [] for label in set(labels)}
-    for i, label in enumerate(labels):
-        members[label].append(i)
+    code = {label: i for i, label in enumerate(names)}
+    inverse = np.fromiter(map(code.__getitem__, labels), dtype=np.int64, count=len(labels))
+    order = np.argsort(inverse, kind="stable")
+    groups = np.split(order, np.cumsum(np.bincount(inverse, minlength=len(names)))[:-1])
     out: dict[str, tuple[Draw, ...]] = {}
-    for label in sorted(members):
-        chosen = _smallest(digests, np.asarray(members[label]), sizes.get(label, 0))
+    for label, members in zip(names, groups, strict=True):
+        chosen = _smallest(digests, members, sizes.get(label, 0))
         out[label] = tuple(
             Draw(n, ids[i], int.from_bytes(digests[32 * i : 32 * i + 32], "big"))
             for n, i in enumerate(chosen, start=1)
