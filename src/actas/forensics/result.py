@@ -15,6 +15,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -44,6 +45,9 @@ class ScreenResult:
     bound: float | None = None
     flagged: tuple[int, ...] = ()
     details: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "details", MappingProxyType(dict(self.details)))
 
     def to_json(
         self, table_ids: Sequence[str] | None = None, flag_limit: int | None = None
