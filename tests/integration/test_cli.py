@@ -1,0 +1,82 @@
+"""The CLI end to end on a small file: init, import, results, table, conflicts, findings, log."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from actas.cli import app
+
+HEADER = (
+    "COD_EDO,EDO,COD_MUN,MUN,COD_PAR,PAR,CENTRO,MESA,RE,VOTOS_VALIDOS,VOTOS_NULOS,"
+    "EG,NM,LM,JABE,JOBR,AE,CF,DC,EM,BERA,URL\n"
+)
+ROW = (
+    "20,EDO. YARACUY,13,MP. X,1,PQ. PEÑA,201301006,{m},600,{valid},1,{eg},{nm},5,0,0,3,1,1,0,2,u\n"
+)
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> tuple[Path, Path]:
+    a = tmp_path / "a.csv"
+    a.write_text(
+        HEADER
+        + ROW.format(m=1, valid=367, eg=167, nm=188)
+        + ROW.format(m=2, valid=212, eg=100, nm=100)
+    )
+    b = tmp_path / "b.csv"
+    b.write_text(HEADER + ROW.format(m=1, valid=999, eg=168, nm=188))
+    return a, b
+
+
+def run(*args: str) -> str:
+    result = CliRunner().invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_cli_flow(tmp_path: Path, files: tuple[Path, Path]) -> None:
+    home = str(tmp_path / "h")
+    out = run("init", "--election", "ve-2024", "--home", home)
+    assert "Initialised" in out and "+" in out
+    assert (tmp_path / "h" / "keys" / "signer.key").stat().st_mode & 0o777 == 0o600
+    summary = json.loads(run("import", str(files[0]), "--home", home, "--json"))
+    assert summary[0]["loaded"] == 2 and summary[0]["format"] == "cvzla"
+    res = json.loads(run("results", "--home", home, "--json"))
+    assert res["tables"]["counted"] == 2
+    assert {c["id"]: c["votes"] for c in res["candidates"]}["maduro"] == 288
+    assert all({"id", "name", "votes"} <= set(c) for c in res["candidates"])
+    states = json.loads(run("results", "--level", "state", "--home", home, "--json"))
+    assert [s["code"] for s in states] == ["20"]
+    assert "PQ. PEÑA" in run("table", "201301006.01", "--home", home)
+    run("import", str(files[1]), "--home", home)
+    conflicts = json.loads(run("conflicts", "--home", home, "--json"))
+    assert [c["table_id"] for c in conflicts] == ["201301006.01"]
+    f = json.loads(run("findings", "--home", home, "--json"))
+    assert any(s["code"] == "sum.valid_mismatch" for s in f["summary"])
+    note = run("log", "checkpoint", "--home", home)
+    assert note.startswith("actas.example/ve-2024\n5\n")
+    proofs = json.loads(run("log", "prove", "--table", "201301006.01", "--home", home))
+    assert len(proofs) == 2 and proofs[0]["tree_size"] == 5
+    cons = json.loads(run("log", "consistency", "2", "5", "--home", home))
+    assert cons["old_size"] == 2
+
+
+def test_cli_errors_are_clear(tmp_path: Path) -> None:
+    home = str(tmp_path / "h")
+    r = CliRunner().invoke(app, ["results", "--home", home])
+    assert r.exit_code != 0 and "actas init" in r.output
+    run("init", "--election", "ve-2024", "--home", home)
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    r = CliRunner().invoke(app, ["import", str(empty), "--home", home])
+    assert r.exit_code == 2 and "empty" in r.output
+    r = CliRunner().invoke(app, ["table", "../etc/passwd", "--home", home])
+    assert r.exit_code == 2 and "malformed table id" in r.output
+    r = CliRunner().invoke(app, ["table", "010101001.01", "--home", home])
+    assert r.exit_code == 3
+    r = CliRunner().invoke(app, ["init", "--election", "xx-1999", "--home", home])
+    assert r.exit_code == 3 and "ve-2024" in r.output
