@@ -101,7 +101,9 @@ def batch_error(
         return u, Fraction(1)
     reported = bounds.reported[table_id]
     if len(audited) != len(reported):
-        raise InputError(f"batch {table_id}: {len(audited)} audited counts, expected more")
+        raise InputError(
+            f"batch {table_id}: {len(audited)} audited counts, expected {len(reported)}"
+        )
     err = Fraction(0)
     for w, lo, margin in bounds.margins:
         over = (reported[w] - reported[lo]) - (audited[w] - audited[lo])
@@ -152,126 +154,59 @@ def evaluate(
     """
     check_risk_limit(risk_limit)
     u_total = bounds.total
-    if bounds.tie:
-        return _result(
-            RlaStatus.FULL_HAND_COUNT,
-            risk_limit,
-            u_total,
-            0,
-            [],
-            [],
-            [],
-            None,
-            "a reported winner does not lead a loser (tie): count all ballots",
+    if bounds.tie or u_total < 1:
+        status = RlaStatus.FULL_HAND_COUNT if bounds.tie else RlaStatus.CONFIRMED
+        reason = (
+            "a reported winner does not lead a loser (tie): count all ballots"
+            if bounds.tie
+            else "U < 1: no possible error in the batches can change the outcome"
         )
-    if u_total < 1:
-        return _result(
-            RlaStatus.CONFIRMED,
-            risk_limit,
-            u_total,
-            0,
-            [],
-            [],
-            [],
-            None,
-            "U < 1: no possible error in the batches can change the outcome",
-        )
+        return RlaResult(status, risk_limit, u_total, 0, (), (), (), None, reason)
     discrepancies: list[Discrepancy] = []
     taints: list[Fraction] = []
     for d in draws:
-        err, taint = batch_error(bounds, d.table_id, audited.get(d.table_id))
+        counts = audited.get(d.table_id)
+        err, taint = batch_error(bounds, d.table_id, counts)
         taints.append(taint)
         if err > 0:
-            missing = audited.get(d.table_id) is None
-            discrepancies.append(Discrepancy(d.number, d.table_id, err, taint, missing))
+            discrepancies.append(Discrepancy(d.number, d.table_id, err, taint, counts is None))
     p_values = kaplan_markov(taints, u_total)
+    if max_draws is None:
+        max_draws = sum(1 for v in bounds.numerators.values() if v)
+    status, used, next_n, reason = _decide(p_values, taints, u_total, risk_limit, max_draws)
+    return RlaResult(
+        status=status,
+        risk_limit=risk_limit,
+        total_bound=u_total,
+        draws_used=used,
+        p_values=tuple(p_values[:used]),
+        taints=tuple(taints[:used]),
+        discrepancies=tuple(discrepancies),
+        next_sample_size=next_n,
+        reason=reason,
+    )
+
+
+def _decide(
+    p_values: list[float], taints: list[Fraction], u_total: Fraction, alpha: float, cap: int
+) -> tuple[RlaStatus, int, int | None, str]:
+    """Status, draws used, next sample size and reason (see :func:`evaluate`)."""
     for j, p in enumerate(p_values, start=1):
         if math.isinf(p):
-            return _result(
-                RlaStatus.FULL_HAND_COUNT,
-                risk_limit,
-                u_total,
-                j,
-                p_values[:j],
-                taints[:j],
-                discrepancies,
-                None,
-                f"draw {j} has taint >= 1 (maximal error or missing batch)",
-            )
-        if p <= risk_limit:
-            return _result(
-                RlaStatus.CONFIRMED,
-                risk_limit,
-                u_total,
-                j,
-                p_values[:j],
-                taints[:j],
-                discrepancies,
-                None,
-                f"p-value {p:.6g} <= risk limit {risk_limit} after {j} draws",
-            )
+            reason = f"draw {j} has taint >= 1 (maximal error or missing batch)"
+            return RlaStatus.FULL_HAND_COUNT, j, None, reason
+        if p <= alpha:
+            return RlaStatus.CONFIRMED, j, None, f"p-value {p:.6g} <= {alpha} after {j} draws"
     j = len(p_values)
     p_now = p_values[-1] if p_values else 1.0
     mean_taint = float(sum(taints, Fraction(0)) / j) if j else 0.0
     gain = float(1 - 1 / u_total) / (1 - mean_taint)
-    cap = max_draws if max_draws is not None else sum(1 for v in bounds.numerators.values() if v)
     if gain >= 1:
-        return _result(
-            RlaStatus.FULL_HAND_COUNT,
-            risk_limit,
-            u_total,
-            j,
-            p_values,
-            taints,
-            discrepancies,
-            None,
-            f"mean taint {mean_taint:.4g} is too high for sampling to confirm",
-        )
-    more = max(1, math.ceil(math.log(risk_limit / p_now) / math.log(gain)))
+        reason = f"mean taint {mean_taint:.4g} is too high for sampling to confirm"
+        return RlaStatus.FULL_HAND_COUNT, j, None, reason
+    more = max(1, math.ceil(math.log(alpha / p_now) / math.log(gain)))
     if j + more > cap:
-        return _result(
-            RlaStatus.FULL_HAND_COUNT,
-            risk_limit,
-            u_total,
-            j,
-            p_values,
-            taints,
-            discrepancies,
-            None,
-            f"about {j + more} draws would be needed, more than {cap}",
-        )
-    return _result(
-        RlaStatus.CONTINUE,
-        risk_limit,
-        u_total,
-        j,
-        p_values,
-        taints,
-        discrepancies,
-        j + more,
-        f"p-value {p_now:.6g} > risk limit {risk_limit}: draw up to {j + more}",
-    )
-
-
-def _result(
-    status: RlaStatus,
-    alpha: float,
-    u_total: Fraction,
-    used: int,
-    p_values: list[float],
-    taints: list[Fraction],
-    discrepancies: list[Discrepancy],
-    next_n: int | None,
-    reason: str,
-) -> RlaResult:
-    return RlaResult(
-        status,
-        alpha,
-        u_total,
-        used,
-        tuple(p_values),
-        tuple(taints),
-        tuple(discrepancies),
-        next_n,
-        reason,
-    )
+        reason = f"about {j + more} draws would be needed, more than {cap}"
+        return RlaStatus.FULL_HAND_COUNT, j, None, reason
+    reason = f"p-value {p_now:.6g} > {alpha}: draw up to {j + more} in all"
+    return RlaStatus.CONTINUE, j, j + more, reason
