@@ -153,6 +153,20 @@ def test_quick_count_intervals_cover_the_full_count(v1: Actas) -> None:
     assert covered >= 90, f"{covered} of 100 intervals cover the full-count share"
 
 
-def test_design_effect_explains_the_cluster_penalty(v1: Actas) -> None:
-    deff = design_effect(v1.votes[:, 0].tolist(), v1.votes.sum(axis=1).tolist())
+def test_design_effect_brings_the_margin_to_target(v1: Actas) -> None:
+    valid = v1.votes.sum(axis=1)
+    deff = design_effect(v1.votes[:, 0].tolist(), valid.tolist())
     assert 30 < deff < 45
+    states = sorted(set(v1.state))
+    tables = {h: v1.state.count(h) for h in states}
+    in_state = {h: np.array([s == h for s in v1.state]) for h in states}
+    plans = {h: StratumPlan(tables[h], int(valid[in_state[h]].sum())) for h in states}
+    design = design_quick_count(plans, 0.01, design_effect=deff)
+    assert design.tables == 814
+    drawn = stratified_sample(SEED, dict(zip(v1.ids, v1.state, strict=True)), design.sizes)
+    ids = {h: [d.table_id for d in ds] for h, ds in drawn.items()}
+    row = {t: i for i, t in enumerate(v1.ids)}
+    results = {t: v1.votes[row[t]].tolist() for ts in ids.values() for t in ts}
+    eg = estimate_quick_count(tables, ids, results, CANDIDATES).share_of("EG")
+    assert (eg.high - eg.low) / 2 < 0.01  # stratification helps a little beyond deff
+    assert eg.low <= GONZALEZ_SHARE <= eg.high
