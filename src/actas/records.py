@@ -73,6 +73,8 @@ def _bad(column: str, message: str, table: str | None) -> Finding:
 def _table_id(h: Header, fields: Sequence[str]) -> tuple[TableId | None, Finding | None]:
     m = h.mapping
     scheme = h.election.scheme
+    if not m.id_template and not m.id_column:
+        return None, None  # a registry keyed by a region column: rows name regions, not tables
     try:
         if m.id_template:
 
