@@ -19,10 +19,7 @@ import pytest
 from actas.audit import frame_sha256, normalize_seed, ppeb_sample, sample, stratified_sample
 
 SCRIPT = Path(__file__).with_name("recompute_sample.py")
-V1 = (
-    Path(__file__).resolve().parents[3]
-    / "shared/data/ve2024/resultadosconvzla/RESULTADOS_2024_CSV_V1.csv"
-)
+V1 = "resultadosconvzla/RESULTADOS_2024_CSV_V1.csv"  # under <repo>/../shared/data/ve2024
 SEEDS = ["12345678901234567890", " 0042 7781 3390\n1254 6601 ", "A-b_c~9!"]
 FRAME = [f"{c:09d}.{m:02d}" for c in range(201301001, 201301060, 7) for m in (1, 2, 3)]
 
@@ -82,10 +79,11 @@ def test_ppeb_sample(seed: str) -> None:
 
 
 @pytest.mark.slow
-def test_v1_frame() -> None:
-    if not V1.is_file():
-        pytest.skip(f"V1 data not found at {V1} (clone shared/ beside the repo)")
-    with V1.open(encoding="utf-8-sig", newline="") as fh:
+def test_v1_frame(ve: Path) -> None:
+    path = ve / V1
+    if not path.is_file():
+        pytest.skip(f"V1 data not found at {path} (clone shared/ beside the repo)")
+    with path.open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.DictReader(fh))
     ids = [f"{int(r['CENTRO']):09d}.{int(r['MESA']):02d}" for r in rows]
     strata = {t: f"{int(r['COD_EDO']):02d}" for t, r in zip(ids, rows, strict=True)}

@@ -1,7 +1,7 @@
 """Audits on the real Venezuelan 2024 opposition actas (V1, 24,532 tables).
 
 The data are not in the repository: they are read from ``<repo>/../shared/data``
-and the tests skip when that folder is absent.
+(the ``ve`` fixture of ``tests/conftest.py``) and the tests skip when absent.
 """
 
 from __future__ import annotations
@@ -32,10 +32,7 @@ from actas.audit import (
 
 pytestmark = pytest.mark.slow
 
-V1 = (
-    Path(__file__).resolve().parents[3]
-    / "shared/data/ve2024/resultadosconvzla/RESULTADOS_2024_CSV_V1.csv"
-)
+V1 = "resultadosconvzla/RESULTADOS_2024_CSV_V1.csv"  # under <repo>/../shared/data/ve2024
 CANDIDATES = ("EG", "NM", "LM", "JABE", "JOBR", "AE", "CF", "DC", "EM", "BERA")
 GONZALEZ_SHARE = 7_156_462 / 10_659_128
 SEED = "48203 91756 30418 27764"  # 20 digits, as read aloud after dice rolls
@@ -50,10 +47,11 @@ class Actas:
 
 
 @pytest.fixture(scope="module")
-def v1() -> Actas:
-    if not V1.is_file():
-        pytest.skip(f"V1 data not found at {V1} (clone shared/ beside the repo)")
-    with V1.open(encoding="utf-8-sig", newline="") as fh:
+def v1(ve: Path) -> Actas:
+    path = ve / V1
+    if not path.is_file():
+        pytest.skip(f"V1 data not found at {path} (clone shared/ beside the repo)")
+    with path.open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.DictReader(fh))
     ids = [f"{int(r['CENTRO']):09d}.{int(r['MESA']):02d}" for r in rows]
     votes = np.array([[int(r[c]) for c in CANDIDATES] for r in rows], dtype=np.int64)
