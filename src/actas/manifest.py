@@ -175,7 +175,13 @@ def parse_election(text: str, origin: str = "<election>") -> Election:
 
 @dataclass(frozen=True, slots=True)
 class ImportMapping:
-    """How the columns of a CSV file map to tables, counts and names."""
+    """How the columns of a CSV file map to tables, counts and names.
+
+    A count role in ``[columns]`` (registered, valid, null, invalid, ballots)
+    names one column, or a list of columns whose values are summed, as a
+    candidate may (e.g. ballots issued = early + on the day + outside); a
+    summed role is unknown for a row when any of its columns is empty.
+    """
 
     name: str
     kind: str  # "results" or "registry"
@@ -187,6 +193,8 @@ class ImportMapping:
     region_column: str = ""  # registry files keyed by a region code
     region_level: str = ""
     columns: Mapping[str, str] = field(default_factory=dict)  # role -> column
+    # role -> columns whose values are summed (a role given as a list in [columns])
+    column_sums: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     candidates: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     options: Mapping[str, str] = field(default_factory=dict)
     region_names: Mapping[str, str] = field(default_factory=dict)  # level id -> column
@@ -242,10 +250,20 @@ def parse_mapping(text: str, election: Election, origin: str = "<mapping>") -> I
 
     cols = root.table("columns", required=False)
     columns: dict[str, str] = {}
-    for role in cols.data:
+    column_sums: dict[str, tuple[str, ...]] = {}
+    for role, value in cols.data.items():
         if role not in ROLES:
             raise cols.fail(role, f"unknown role; known: {', '.join(ROLES)}")
-        columns[role] = cols.text(role)
+        if isinstance(value, list):  # several columns whose values are summed
+            if role in ("photo_url", "photo_name"):
+                raise cols.fail(role, "must be one column")
+            if not value or not all(isinstance(v, str) and v for v in value):
+                raise cols.fail(role, "must be a column name or a non-empty list of column names")
+            if len(set(value)) != len(value):
+                raise cols.fail(role, "lists a column twice")
+            column_sums[role] = tuple(value)
+        else:
+            columns[role] = cols.text(role)
 
     cand_ids = {c.id for c in election.candidates}
     cands = root.table("candidates", required=False)
@@ -290,6 +308,7 @@ def parse_mapping(text: str, election: Election, origin: str = "<mapping>") -> I
         region_column=region_column,
         region_level=region_level,
         columns=columns,
+        column_sums=column_sums,
         candidates=candidates,
         options=options,
         region_names={k: names.text(k) for k in names.data},

@@ -47,6 +47,7 @@ def header_for(mapping: ImportMapping, election: Election, columns: Sequence[str
     if missing:
         raise ValueError(f"missing column(s) {', '.join(missing)} for format {mapping.name!r}")
     optional = [c for c in mapping.columns.values() if c not in index]
+    optional += [c for group in mapping.column_sums.values() for c in group if c not in index]
     optional += [c for c in mapping.region_names.values() if c not in index]
     return Header(mapping, election, index, tuple(sorted(optional)))
 
@@ -179,6 +180,12 @@ def read_row(h: Header, fields: Sequence[str], row_width: int | None = None) -> 
             votes.append(total)
 
     def number(name: str) -> int | None:
+        group = h.mapping.column_sums.get(name)
+        if group is not None:  # a role given as several columns: their sum, if all known
+            if any(c not in h.index for c in group):
+                return None
+            parts = [_int(fields[h.index[c]], c, findings, tid) for c in group]
+            return None if any(v is None for v in parts) else sum(v for v in parts if v)
         col = h.mapping.columns.get(name)
         if col is None or col not in h.index:
             return None
