@@ -1,0 +1,402 @@
+"""Photos of actas: open them safely, read their QR code, hash them, strip them.
+
+Adapter between uploaded bytes and the core. :class:`QrDecoder` is the seam
+(``decode(image_bytes) -> DecodeResult``); :class:`ZxingDecoder` implements it
+with a cascade of zxing-cpp reads restricted to QR codes on a grey image:
+
+1. ``half`` — JPEG decoded at half resolution (libjpeg DCT scaling, Pillow's
+   ``draft`` mode): the cheapest read, enough for most photos;
+2. ``full`` — full resolution;
+3. ``bottom`` — the bottom part of the sheet (where the QR is printed),
+   upscaled 2×, for small or soft codes;
+4. ``sharpened`` — that crop through an unsharp mask, for soft (out of
+   focus, shaken) photos.
+
+The cascade stops at the first stage whose read is accepted (by default any
+QR code; pass ``accept`` to keep going past codes that do not parse). A decoded
+text is only a *candidate*: :func:`first_parsing` keeps the first that parses
+under the election's payload format and reports why the others did not.
+
+Every photo goes through :func:`open_image`: the format is sniffed from magic
+bytes (JPEG, PNG, WebP, HEIC/HEIF when ``pillow-heif`` is installed) before
+Pillow sees it, the byte and pixel limits are checked from the header before
+any pixel is decoded, EXIF orientation is applied, and anything truncated,
+corrupt or unknown becomes an :class:`~actas.errors.ImageError`.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+import warnings
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
+
+import zxingcpp
+from PIL import Image, ImageFilter, ImageOps
+
+from .errors import ImageError
+
+__all__ = [
+    "DEFAULT_LIMITS",
+    "DecodeResult",
+    "Limits",
+    "Parsed",
+    "QrDecoder",
+    "ZxingDecoder",
+    "capture_metadata",
+    "first_parsing",
+    "hamming",
+    "open_image",
+    "perceptual_hash",
+    "sniff_format",
+    "strip_metadata",
+]
+
+T = TypeVar("T")
+
+_HEIF_BRANDS = frozenset(
+    {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs", b"mif1", b"msf1"}
+)
+# the Pillow plugin allowed to open each sniffed format, and nothing else
+_PIL_FORMATS = {"JPEG": ("JPEG",), "PNG": ("PNG",), "WEBP": ("WEBP",), "HEIF": ("HEIF",)}
+_OPEN_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError, TypeError)
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What a photo may be: at most ``max_bytes`` long and ``max_pixels`` large."""
+
+    max_bytes: int = 25_000_000
+    max_pixels: int = 50_000_000
+
+
+DEFAULT_LIMITS = Limits()
+
+
+def sniff_format(data: bytes) -> str:
+    """``JPEG``, ``PNG``, ``WEBP`` or ``HEIF`` from the magic bytes; ImageError otherwise."""
+    if not data:
+        raise ImageError("the photo is empty (0 bytes)")
+    if data[:3] == b"\xff\xd8\xff":
+        return "JPEG"
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        return "PNG"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WEBP"
+    if data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS:
+        return "HEIF"
+    raise ImageError(
+        "not a photo: the file does not start like a JPEG, PNG, WebP or HEIC image"
+        f" (first bytes {data[:8]!r})"
+    )
+
+
+def _heif_available() -> bool:
+    try:
+        import pillow_heif
+    except ImportError:
+        return False
+    pillow_heif.register_heif_opener()  # idempotent
+    return True
+
+
+def open_image(
+    data: bytes,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    draft: tuple[str, tuple[int, int]] | None = None,
+    transpose: bool = True,
+) -> Image.Image:
+    """Open and fully decode a photo after the safety checks; never returns a lazy image.
+
+    ``draft`` is a ``(mode, size)`` hint for JPEG (decode to grey, at a reduced
+    scale not smaller than ``size``; the size is in stored, pre-rotation pixels).
+    Raises :class:`ImageError` with a clear message for anything unsafe or broken.
+    """
+    im = _open_lazy(data, limits)
+    try:
+        if draft is not None and im.format == "JPEG":
+            im.draft(draft[0], draft[1])
+        im.load()
+        if transpose:
+            im = ImageOps.exif_transpose(im)
+    except Image.DecompressionBombError as exc:
+        raise ImageError(f"the photo is too large to open safely: {exc}") from None
+    except _OPEN_ERRORS as exc:
+        raise ImageError(f"the photo is truncated or corrupt: {exc}") from None
+    return im
+
+
+def _open_lazy(data: bytes, limits: Limits) -> Image.Image:
+    """Image.open with the checks that need only the header."""
+    if len(data) > limits.max_bytes:
+        raise ImageError(f"the photo is {len(data):,} bytes; the limit is {limits.max_bytes:,}")
+    fmt = sniff_format(data)
+    if fmt == "HEIF" and not _heif_available():
+        raise ImageError("HEIC/HEIF photos need the pillow-heif package, which is not installed")
+    try:
+        with warnings.catch_warnings():
+            # our own pixel limit below is the one that counts
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            im = Image.open(io.BytesIO(data), formats=_PIL_FORMATS[fmt])
+    except Image.DecompressionBombError as exc:
+        raise ImageError(f"the photo is too large to open safely: {exc}") from None
+    except _OPEN_ERRORS as exc:
+        raise ImageError(f"the {fmt} photo cannot be read: {exc}") from None
+    w, h = im.size
+    if w <= 0 or h <= 0:
+        raise ImageError(f"the photo has no pixels ({w}×{h})")
+    if w * h > limits.max_pixels:
+        raise ImageError(
+            f"the photo is {w}×{h} = {w * h / 1e6:.0f} Mpx; the limit is"
+            f" {limits.max_pixels / 1e6:.0f} Mpx"
+        )
+    return im
+
+
+# --- QR decoding -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DecodeResult:
+    """What a decoder read from one photo.
+
+    ``text`` is the first candidate of the accepted stage (``None`` when nothing
+    was read); ``stage`` names that stage (``"none"`` if none); ``ms`` is the
+    decoding time in milliseconds including image decoding; ``timings`` has one
+    ``(stage, ms)`` per stage tried. ``width``/``height``/``format`` describe the
+    photo as stored.
+    """
+
+    text: bytes | None
+    stage: str
+    ms: float
+    candidates: tuple[bytes, ...]
+    width: int
+    height: int
+    format: str
+    timings: tuple[tuple[str, float], ...] = ()
+
+
+class QrDecoder(Protocol):
+    def decode(self, image_bytes: bytes) -> DecodeResult:
+        """Read the QR codes of a photo; raises ImageError if it cannot be opened safely."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed(Generic[T]):
+    """The first candidate that parsed, and why each other one did not."""
+
+    text: bytes | None
+    value: T | None
+    errors: tuple[tuple[bytes, str], ...]
+
+
+def first_parsing(candidates: Iterable[bytes], parse: Callable[[bytes], T]) -> Parsed[T]:
+    """Keep the first candidate that ``parse`` accepts; collect the errors of the others.
+
+    Only exceptions of the Actas tree (e.g. PayloadError) count as a rejection;
+    anything else is a bug and propagates.
+    """
+    from .errors import ActasError
+
+    errors: list[tuple[bytes, str]] = []
+    for text in candidates:
+        try:
+            value = parse(text)
+        except ActasError as exc:
+            errors.append((text, str(exc)))
+            continue
+        return Parsed(text, value, tuple(errors))
+    return Parsed(None, None, tuple(errors))
+
+
+_QR = zxingcpp.BarcodeFormat.QRCode
+
+
+def _any(_: bytes) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class ZxingDecoder:
+    """The zxing-cpp cascade (see the module docstring).
+
+    ``accept`` decides whether a stage's read ends the cascade (default: any QR
+    code does); ``stages`` picks and orders the stages; ``bottom`` is the
+    fraction of the sheet's height cropped for the ``bottom`` stages.
+    """
+
+    limits: Limits = DEFAULT_LIMITS
+    accept: Callable[[bytes], bool] = _any
+    stages: tuple[str, ...] = ("half", "full", "bottom", "sharpened")
+    bottom: float = 0.45
+    half_min_side: int = 1200  # below this a half-size read is too coarse to try
+
+    def decode(self, image_bytes: bytes) -> DecodeResult:
+        t0 = time.perf_counter()
+        lazy = _open_lazy(image_bytes, self.limits)
+        width, height, fmt = lazy.width, lazy.height, str(lazy.format)
+        lazy.close()
+        full: Image.Image | None = None
+        crop: Image.Image | None = None
+        timings: list[tuple[str, float]] = []
+        seen: list[bytes] = []
+        for stage in self.stages:
+            ts = time.perf_counter()
+            if stage == "half":
+                if fmt != "JPEG" or min(width, height) < self.half_min_side:
+                    continue  # no cheap half-size decode, or too small to halve
+                half = ("L", (width // 2, height // 2))
+                texts = self._read(open_image(image_bytes, limits=self.limits, draft=half))
+            elif stage == "full":
+                full = full or self._full(image_bytes)
+                texts = self._read(full)
+            elif stage in ("bottom", "sharpened"):
+                full = full or self._full(image_bytes)
+                crop = crop or _bottom(full, self.bottom)
+                if stage == "sharpened":
+                    texts = self._read(crop.filter(_SHARPEN))
+                else:
+                    texts = self._read(crop)
+            else:
+                raise ValueError(f"unknown decoding stage {stage!r}")
+            timings.append((stage, (time.perf_counter() - ts) * 1000))
+            for t in texts:
+                if t not in seen:
+                    seen.append(t)
+            good = [t for t in texts if self.accept(t)]
+            if good:
+                return DecodeResult(
+                    text=good[0],
+                    stage=stage,
+                    ms=(time.perf_counter() - t0) * 1000,
+                    candidates=tuple(good + [t for t in seen if t not in good]),
+                    width=width,
+                    height=height,
+                    format=fmt,
+                    timings=tuple(timings),
+                )
+        return DecodeResult(
+            text=None,
+            stage="none",
+            ms=(time.perf_counter() - t0) * 1000,
+            candidates=tuple(seen),
+            width=width,
+            height=height,
+            format=fmt,
+            timings=tuple(timings),
+        )
+
+    def _full(self, data: bytes) -> Image.Image:
+        img = open_image(data, limits=self.limits, draft=("L", (1 << 30, 1 << 30)))
+        return img.convert("L")
+
+    def _read(self, img: Image.Image, binarizer: Any = None) -> list[bytes]:
+        kwargs: dict[str, Any] = {"formats": _QR, "try_invert": False}
+        if binarizer is not None:
+            kwargs["binarizer"] = binarizer
+        if img.mode != "L":
+            img = img.convert("L")
+        try:
+            found = zxingcpp.read_barcodes(img, **kwargs)
+        except (ValueError, RuntimeError) as exc:  # pragma: no cover - zxing refuses the buffer
+            raise ImageError(f"the QR reader failed on this photo: {exc}") from None
+        return [bytes(b.bytes) for b in found if b.valid]
+
+
+_SHARPEN = ImageFilter.UnsharpMask(radius=4, percent=250, threshold=0)
+
+
+def _bottom(img: Image.Image, frac: float) -> Image.Image:
+    """The bottom ``frac`` of the sheet, upscaled 2× (less for large photos)."""
+    w, h = img.size
+    crop = img.crop((0, round(h * (1.0 - frac)), w, h))
+    scale = min(2.0, max(1.0, 3000 / w))
+    if scale == 1.0:
+        return crop
+    size = (round(crop.width * scale), round(crop.height * scale))
+    return crop.resize(size, Image.Resampling.BICUBIC)
+
+
+# --- derivatives and metadata ----------------------------------------------
+
+
+def strip_metadata(
+    image_bytes: bytes, *, max_side: int = 1600, quality: int = 85, limits: Limits = DEFAULT_LIMITS
+) -> bytes:
+    """A public derivative: upright, at most ``max_side`` pixels long, JPEG, no EXIF/GPS/ICC."""
+    img = open_image(image_bytes, limits=limits, draft=("RGB", (max_side, max_side)))
+    img = img.convert("RGB")
+    img.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    clean = Image.new("RGB", img.size)  # a fresh image carries no info/exif over
+    clean.paste(img)
+    buf = io.BytesIO()
+    clean.save(buf, format="JPEG", quality=quality, optimize=True)
+    return buf.getvalue()
+
+
+_EXIF_IFD, _GPS_IFD = 0x8769, 0x8825
+_MAKE, _MODEL, _DATETIME, _DATETIME_ORIGINAL, _ORIENTATION = 0x010F, 0x0110, 0x0132, 0x9003, 0x0112
+
+
+def capture_metadata(image_bytes: bytes, *, limits: Limits = DEFAULT_LIMITS) -> dict[str, Any]:
+    """What the camera says about a photo, for the caller to keep private.
+
+    ``taken`` (EXIF DateTimeOriginal, else DateTime, as written), ``make``,
+    ``model``, ``orientation`` and ``gps`` (True if GPS data is present; the
+    position itself is not returned). Missing values are ``None``. Reads the
+    header only; no pixel is decoded.
+    """
+    im = _open_lazy(image_bytes, limits)
+    try:
+        exif = im.getexif()
+        sub = exif.get_ifd(_EXIF_IFD)
+        gps = exif.get_ifd(_GPS_IFD)
+    except _OPEN_ERRORS:
+        exif, sub, gps = Image.Exif(), {}, {}
+    taken = sub.get(_DATETIME_ORIGINAL) or exif.get(_DATETIME)
+    return {
+        "format": im.format,
+        "width": im.width,
+        "height": im.height,
+        "taken": _text(taken),
+        "make": _text(exif.get(_MAKE)),
+        "model": _text(exif.get(_MODEL)),
+        "orientation": int(exif[_ORIENTATION]) if _ORIENTATION in exif else None,
+        "gps": bool(gps),
+    }
+
+
+def _text(v: Any) -> str | None:
+    if v is None:
+        return None
+    if isinstance(v, bytes):
+        v = v.decode("utf-8", "replace")
+    s = str(v).strip("\x00 ").strip()
+    return s or None
+
+
+def perceptual_hash(image_bytes: bytes, *, limits: Limits = DEFAULT_LIMITS) -> int:
+    """A 64-bit difference hash (dHash) of the upright grey photo.
+
+    Re-encoding, resizing and mild edits move it a few bits; compare with
+    :func:`hamming` (≤ 10 of 64 is usually the same picture).
+    """
+    img = open_image(image_bytes, limits=limits, draft=("L", (64, 64))).convert("L")
+    img = img.resize((64, 64), Image.Resampling.BOX).resize((9, 8), Image.Resampling.BOX)
+    px = img.tobytes()
+    bits = 0
+    for row in range(8):
+        for col in range(8):
+            left, right = px[row * 9 + col], px[row * 9 + col + 1]
+            bits = (bits << 1) | (1 if left > right else 0)
+    return bits
+
+
+def hamming(a: int, b: int) -> int:
+    """Number of differing bits between two perceptual hashes."""
+    return (a ^ b).bit_count()
