@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
 import zxingcpp
-from PIL import Image, ImageFilter, ImageOps
+from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 
 from .errors import ImageError
 
@@ -141,8 +141,12 @@ def _open_lazy(data: bytes, limits: Limits) -> Image.Image:
             # our own pixel limit below is the one that counts
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             im = Image.open(io.BytesIO(data), formats=_PIL_FORMATS[fmt])
-    except Image.DecompressionBombError as exc:
-        raise ImageError(f"the photo is too large to open safely: {exc}") from None
+    except Image.DecompressionBombError:
+        raise ImageError(
+            f"the photo is too large to open safely (over {limits.max_pixels / 1e6:.0f} Mpx)"
+        ) from None
+    except UnidentifiedImageError:
+        raise ImageError(f"the file starts like a {fmt} image but cannot be read as one") from None
     except _OPEN_ERRORS as exc:
         raise ImageError(f"the {fmt} photo cannot be read: {exc}") from None
     w, h = im.size
