@@ -26,7 +26,7 @@ from .reconcile import Status, TableResult, Version, reconcile
 from .records import Header, header_for, read_row
 from .settings import Settings
 from .store import SqlStore, open_store
-from .tally import Expected, tally_all, tally_to_json
+from .tally import Expected, pack, tally_all, tally_to_json, unpack
 from .tlog import Log
 
 __all__ = ["ImportSummary", "Service", "utcnow"]
@@ -425,13 +425,11 @@ class Service:
             arrays = self.store.table_arrays(k, conn)
             names = self.store.region_names(conn)
         levels = tally_all(self.election, arrays, self._expected())
-        rows = []
-        for level, regions in levels.items():
-            for r in regions:
-                data = tally_to_json(self.election, r, names)
-                rows.append(
-                    (r.code, level, json.dumps(data, separators=(",", ":"), ensure_ascii=False))
-                )
+        rows = [
+            (r.code, level, names.get(r.code, ""), pack(r))
+            for level, regions in levels.items()
+            for r in regions
+        ]
         with self.store.write() as conn:
             self.store.put_region_results(conn, rows)
 
@@ -439,24 +437,22 @@ class Service:
         self, level: str | int | None = None, region: str | None = None
     ) -> list[dict[str, Any]]:
         """Results of one region (``region``), or of every region at a level."""
-        if region is not None:
-            code = "" if region in ("", "national") else region
-            data = self.store.region_result(code)
-            if data is None:
-                raise NotFound(f"no results for region {region!r}")
-            return [json.loads(data)]
-        idx = self._level_index(level)
-        if idx < 0:
-            data = self.store.region_result("")
-            return [json.loads(data)] if data else []
-        return [json.loads(d) for d in self.store.region_results(idx)]
+        if region is not None or self._level_index(level) < 0:
+            code = "" if region in (None, "", "national") else str(region)
+            found = self.store.region_result(code)
+            if found is None:
+                raise NotFound(f"no results for region {code[:40]!r}")
+            return [tally_to_json(self.election, unpack(code, found[1]), {code: found[0]})]
+        rows = self.store.region_results(self._level_index(level))
+        return [tally_to_json(self.election, unpack(c, d), {c: n}) for c, n, d in rows]
 
     def children(self, code: str) -> list[dict[str, Any]]:
         """Results of the regions directly below ``code`` ("" = the nation)."""
         level = -1 if code == "" else self.election.scheme.level_of(code)
         if level + 1 >= len(self.election.levels):
             return []
-        return [json.loads(d) for d in self.store.region_results(level + 1, code or None)]
+        rows = self.store.region_results(level + 1, code or None)
+        return [tally_to_json(self.election, unpack(c, d), {c: n}) for c, n, d in rows]
 
     def _level_index(self, level: str | int | None) -> int:
         if level is None or level in ("national", "nation", -1):
@@ -543,6 +539,32 @@ class Service:
             ],
             "findings": [{"seq": seq, **f.to_json()} for seq, f in items],
         }
+
+    # ----------------------------------------------------------------- analysis (analysis.py)
+
+    def import_claims(self, data: bytes | None = None, name: str = "") -> dict[str, Any]:
+        """Log a claims file (docs/claims.md) and keep its claims; None = the built-in one."""
+        from . import analysis
+
+        return analysis.import_claims(self, data, name)
+
+    def claims(self) -> list[dict[str, Any]]:
+        """Every imported claims file with its claims."""
+        from . import analysis
+
+        return analysis.stored_claims(self)
+
+    def analyse(
+        self,
+        seed: int = 0,
+        nrep: int = 1000,
+        flag_limit: int | None = 100,
+        winner: str | None = None,
+    ) -> dict[str, Any]:
+        """Every forensic method over the counted tables, with the stored claims."""
+        from . import analysis
+
+        return analysis.analyse(self, seed=seed, nrep=nrep, flag_limit=flag_limit, winner=winner)
 
 
 def _result_json(election: Election, r: TableResult) -> dict[str, Any]:

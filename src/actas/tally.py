@@ -16,7 +16,15 @@ from numpy.typing import NDArray
 
 from .model import Election, TableIdScheme
 
-__all__ = ["Expected", "RegionTally", "TableArrays", "tally_all", "tally_to_json"]
+__all__ = [
+    "Expected",
+    "RegionTally",
+    "TableArrays",
+    "pack",
+    "tally_all",
+    "tally_to_json",
+    "unpack",
+]
 
 NATIONAL = ""
 
@@ -91,6 +99,17 @@ def tally_all(
     if NATIONAL not in expected:
         expected[NATIONAL] = Expected(election.expected_tables, election.expected_registered)
     k = len(election.candidates)
+    ids = tables.table_ids
+    if any(a > b for a, b in zip(ids, ids[1:], strict=False)):
+        order = sorted(range(len(ids)), key=ids.__getitem__)
+        idx = np.array(order, dtype=np.intp)
+        tables = TableArrays(
+            [ids[i] for i in order],
+            tables.counted[idx],
+            tables.registered[idx],
+            tables.null[idx],
+            tables.votes[idx],
+        )
     counted = tables.counted
     reg_known = counted & (tables.registered >= 0)
     null = np.where(counted & (tables.null >= 0), tables.null, 0)
@@ -111,36 +130,42 @@ def tally_all(
     ).astype(np.int64)
     out: dict[int, list[RegionTally]] = {}
     total = columns.sum(axis=0) if len(counted) else np.zeros(columns.shape[1], np.int64)
-    out[-1] = [_region(-1, NATIONAL, total, k, expected)]
+    out[-1] = [_region(-1, NATIONAL, total.tolist(), k, expected)]
     for level in range(len(election.levels)):
-        codes = _codes(election.scheme, tables.table_ids, level)
-        index: dict[str, int] = {}
-        inverse = np.fromiter(
-            (index.setdefault(c, len(index)) for c in codes), dtype=np.int64, count=len(codes)
-        )
-        sums = np.zeros((len(index), columns.shape[1]), np.int64)
-        _grouped(sums, inverse, columns)
-        regions = [_region(level, code, sums[i], k, expected) for code, i in index.items()]
-        regions.sort(key=lambda r: r.code)
-        out[level] = regions
+        starts, codes = _groups(election.scheme, tables.table_ids, level)
+        sums = np.add.reduceat(columns, starts, axis=0) if len(starts) else columns[:0]
+        rows = sums.tolist()
+        out[level] = [_region(level, code, rows[i], k, expected) for i, code in enumerate(codes)]
     return out
 
 
-def _grouped(
-    sums: NDArray[np.int64], inverse: NDArray[np.int64], columns: NDArray[np.int64]
-) -> None:
-    if not len(inverse):
-        return
-    order = np.argsort(inverse, kind="stable")
-    sorted_inv = inverse[order]
-    starts = np.flatnonzero(np.r_[True, sorted_inv[1:] != sorted_inv[:-1]])
-    sums[sorted_inv[starts]] = np.add.reduceat(columns[order], starts, axis=0)
+def _groups(
+    scheme: TableIdScheme, ids: Sequence[str], level: int
+) -> tuple[NDArray[np.intp], list[str]]:
+    """Row groups of the (sorted) tables by region at ``level``: (start rows, codes).
+
+    Every member of a region has the prefix ``code + separator``, so in sorted
+    order each region is one contiguous run of rows.
+    """
+    n = len(ids)
+    if n == 0:
+        return np.zeros(0, np.intp), []
+    if not scheme.separator and len(ids[0]) == len(ids[-1]):
+        width = sum(lv.width for lv in scheme.levels[: level + 1])
+        raw = np.frombuffer("".join(ids).encode("ascii", "replace"), dtype=np.uint8)
+        if raw.size == n * len(ids[0]):  # one length and ASCII: compare prefixes in bulk
+            prefix = raw.reshape(n, -1)[:, :width]
+            change = np.any(prefix[1:] != prefix[:-1], axis=1)
+            starts = np.flatnonzero(np.r_[True, change])
+            return starts, [ids[i][:width] for i in starts.tolist()]
+    codes = _codes(scheme, ids, level)
+    first = [0, *(i for i in range(1, n) if codes[i] != codes[i - 1])]
+    return np.array(first, dtype=np.intp), [codes[i] for i in first]
 
 
 def _region(
-    level: int, code: str, row: NDArray[np.int64], k: int, expected: Mapping[str, Expected]
+    level: int, code: str, r: list[int], k: int, expected: Mapping[str, Expected]
 ) -> RegionTally:
-    r = [int(x) for x in row]
     return RegionTally(
         level=level,
         code=code,
@@ -201,3 +226,42 @@ def tally_to_json(
             for c, v in zip(election.candidates, t.votes, strict=True)
         ],
     }
+
+
+def pack(t: RegionTally) -> str:
+    """A compact, exact text form of a region's tally (what the store keeps)."""
+    exp_t = -1 if t.expected.tables is None else t.expected.tables
+    exp_r = -1 if t.expected.registered is None else t.expected.registered
+    head = (
+        t.level,
+        t.tables_reported,
+        t.tables_counted,
+        t.tables_conflict,
+        t.tables_with_registered,
+        t.registered,
+        t.cast_where_registered,
+        t.valid,
+        t.null,
+        exp_t,
+        exp_r,
+    )
+    return ",".join(map(str, (*head, *t.votes)))
+
+
+def unpack(code: str, text: str) -> RegionTally:
+    """Inverse of :func:`pack`."""
+    v = [int(x) for x in text.split(",")]
+    return RegionTally(
+        level=v[0],
+        code=code,
+        tables_reported=v[1],
+        tables_counted=v[2],
+        tables_conflict=v[3],
+        tables_with_registered=v[4],
+        registered=v[5],
+        cast_where_registered=v[6],
+        valid=v[7],
+        null=v[8],
+        votes=tuple(v[11:]),
+        expected=Expected(None if v[9] < 0 else v[9], None if v[10] < 0 else v[10]),
+    )

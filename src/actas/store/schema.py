@@ -134,7 +134,8 @@ table_results = Table(
     Column("status", String(16), nullable=False),
     Column("registered", BigInteger, nullable=False),  # -1 unknown
     Column("null_votes", BigInteger, nullable=False),  # -1 unknown
-    Column("votes", Text, nullable=False),  # comma-separated per candidate; "" for conflicts
+    # per-candidate votes as little-endian int64s (see sql.pack_votes); empty for conflicts
+    Column("votes", LargeBinary, nullable=False),
     Column("counts", Text, nullable=True),
     Column("seqs", Text, nullable=False),
     Column("agreeing", Integer, nullable=False),
@@ -149,5 +150,7 @@ region_results = Table(
     metadata,
     Column("code", String(128), primary_key=True),
     Column("level", Integer, nullable=False),
-    Column("data", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("data", Text, nullable=False),  # tally.pack() of the region
+    Index("ix_region_results_level", "level", "code"),
 )

@@ -134,6 +134,11 @@ def bulk_insert(conn: Connection, table: Any, rows: Sequence[Mapping[str, Any]])
     conn.exec_driver_sql(sql, params)
 
 
+def pack_votes(votes: Sequence[int]) -> bytes:
+    """Per-candidate votes as little-endian int64s: read back in bulk by numpy."""
+    return np.asarray(votes, dtype="<i8").tobytes()
+
+
 class SqlStore:
     """The one store implementation; the dialect differences are a few lines."""
 
@@ -492,7 +497,7 @@ class SqlStore:
                     "status": str(r.status),
                     "registered": -1 if c is None or c.registered is None else c.registered,
                     "null_votes": -1 if c is None or c.null is None else c.null,
-                    "votes": "" if c is None else ",".join(map(str, c.votes)),
+                    "votes": b"" if c is None else pack_votes(c.votes),
                     "counts": _counts_json(c),
                     "seqs": ",".join(map(str, r.seqs)),
                     "agreeing": r.agreeing,
@@ -519,43 +524,57 @@ class SqlStore:
         return [_result(r) for r in conn.execute(q)]
 
     def table_arrays(self, n_candidates: int, conn: Connection) -> TableArrays:
-        c = s.table_results.c
-        rows = conn.execute(
-            select(c.table_id, c.status, c.registered, c.null_votes, c.votes).order_by(c.table_id)
-        ).all()
+        """Every table result as arrays, sorted by table id (one raw query)."""
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(
+                "SELECT table_id, status, registered, null_votes, votes FROM table_results"
+                " ORDER BY table_id"
+            )
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
         n = len(rows)
-        ids = [r[0] for r in rows]
-        counted = np.fromiter((r[1] != "conflict" for r in rows), dtype=np.bool_, count=n)
-        registered = np.fromiter((r[2] for r in rows), dtype=np.int64, count=n)
-        null = np.fromiter((r[3] for r in rows), dtype=np.int64, count=n)
-        joined = ",".join(r[4] if r[4] else ",".join("0" * n_candidates) for r in rows)
-        votes = (
-            np.array(joined.split(","), dtype=np.int64).reshape(n, n_candidates)
-            if n
-            else np.zeros((0, n_candidates), np.int64)
-        )
-        return TableArrays(ids, counted, registered, null, votes)
+        if not n:
+            empty = np.zeros(0, np.int64)
+            return TableArrays(
+                [], np.zeros(0, np.bool_), empty, empty, np.zeros((0, n_candidates), np.int64)
+            )
+        ids, status, reg, nul, vot = zip(*rows, strict=True)
+        counted = np.array(status) != "conflict"
+        registered = np.array(reg, dtype=np.int64)
+        null = np.array(nul, dtype=np.int64)
+        zero = bytes(8 * n_candidates)
+        blob = b"".join(bytes(v) or zero for v in vot)
+        votes = np.frombuffer(blob, dtype="<i8").astype(np.int64).reshape(n, n_candidates)
+        return TableArrays(list(ids), counted, registered, null, votes)
 
-    def put_region_results(self, conn: Connection, rows: Sequence[tuple[str, int, str]]) -> None:
+    def put_region_results(
+        self, conn: Connection, rows: Sequence[tuple[str, int, str, str]]
+    ) -> None:
+        """Replace every region's packed tally: (code, level, name, packed)."""
         conn.execute(delete(s.region_results))
         bulk_insert(
-            conn, s.region_results, [{"code": c, "level": lvl, "data": d} for c, lvl, d in rows]
+            conn,
+            s.region_results,
+            [{"code": c, "level": lvl, "name": n, "data": d} for c, lvl, n, d in rows],
         )
 
-    def region_result(self, code: str) -> str | None:
-        with self.read() as conn:
-            value = conn.execute(
-                select(s.region_results.c.data).where(s.region_results.c.code == code)
-            ).scalar()
-        return None if value is None else str(value)
-
-    def region_results(self, level: int, parent: str | None = None) -> list[str]:
+    def region_result(self, code: str) -> tuple[str, str] | None:
+        """(name, packed tally) of one region."""
         c = s.region_results.c
-        q = select(c.data).where(c.level == level).order_by(c.code)
+        with self.read() as conn:
+            row = conn.execute(select(c.name, c.data).where(c.code == code)).first()
+        return None if row is None else (str(row[0]), str(row[1]))
+
+    def region_results(self, level: int, parent: str | None = None) -> list[tuple[str, str, str]]:
+        """(code, name, packed tally) of every region at a level, optionally under a parent."""
+        c = s.region_results.c
+        q = select(c.code, c.name, c.data).where(c.level == level).order_by(c.code)
         if parent:
             q = q.where(c.code.startswith(parent, autoescape=True))
         with self.read() as conn:
-            return [str(d) for d in conn.execute(q).scalars()]
+            return [(str(a), str(b), str(d)) for a, b, d in conn.execute(q)]
 
     def findings(
         self,
