@@ -9,6 +9,8 @@ ACTAS_BLOBS            photo store: a folder, or s3://bucket/prefix     $ACTAS_H
 ACTAS_S3_ENDPOINT      endpoint URL of an S3-compatible service         (AWS)
 ACTAS_ORIGIN           checkpoint origin line (the log's name)          actas.example/<election>
 ACTAS_MAX_UPLOAD       largest accepted upload, bytes                   26214400
+ACTAS_GEOMETRY         GeoJSON of the top-level regions (portal map)    the election's [geometry]
+ACTAS_BUNDLE_DIR       export bundle folder listed on /downloads        $ACTAS_HOME/export
 =====================  ===============================================  =========================
 """
 
@@ -30,6 +32,8 @@ class Settings:
     s3_endpoint: str = ""
     origin: str = ""
     max_upload: int = 25 * 1024 * 1024
+    geometry: str = ""
+    bundle_dir: str = ""
 
     @classmethod
     def from_env(
@@ -44,6 +48,8 @@ class Settings:
             s3_endpoint=env.get("ACTAS_S3_ENDPOINT", ""),
             origin=env.get("ACTAS_ORIGIN", ""),
             max_upload=int(env.get("ACTAS_MAX_UPLOAD") or 25 * 1024 * 1024),
+            geometry=env.get("ACTAS_GEOMETRY", ""),
+            bundle_dir=env.get("ACTAS_BUNDLE_DIR") or str(home_path / "export"),
         )
         clean = {k: v for k, v in overrides.items() if v}
         return replace(settings, **clean) if clean else settings  # type: ignore[arg-type]
