@@ -25,7 +25,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from .errors import ActasError
+from . import analysis, analysis_view
+from .errors import ActasError, InputError
 from .service import Service
 from .settings import Settings
 
@@ -292,6 +293,92 @@ def log_consistency(
 ) -> None:
     """A consistency proof between two tree sizes."""
     _json(_open(home).log.consistency(old, new))
+
+
+claims_app = typer.Typer(
+    help="Official claims (an authority's announced results) as data.", no_args_is_help=True
+)
+app.add_typer(claims_app, name="claims")
+
+
+@claims_app.command("import")
+@friendly
+def claims_import(
+    file: Annotated[
+        Path | None, typer.Argument(help="A claims JSON file (docs/claims.md).")
+    ] = None,
+    builtin: Annotated[
+        bool, typer.Option("--builtin", help="The claims file shipped with the election.")
+    ] = False,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Log a claims file (as received) and keep its claims for 'actas analyse'."""
+    if (file is None) == (not builtin):
+        raise typer.BadParameter("give a FILE or --builtin")
+    svc = _open(home)
+    if file is None:
+        summary = svc.import_claims()
+    else:
+        try:
+            data = file.read_bytes()
+        except OSError as exc:
+            raise InputError(f"cannot read {file}: {exc.strerror}") from None
+        summary = svc.import_claims(data, file.name)
+    if as_json:
+        _json(summary)
+        return
+    state = "already imported at" if summary["duplicate"] else "logged as"
+    out.print(
+        f"{summary['file']}: {summary['claims']} claims ({', '.join(summary['labels'])}); "
+        f"{state} leaf {summary['seq']}",
+        highlight=False,
+    )
+
+
+@claims_app.command("list")
+@friendly
+def claims_list(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """The imported claims files and their claims."""
+    files = _open(home).claims()
+    if as_json:
+        _json(files)
+        return
+    analysis_view.print_claims(files, out)
+
+
+@app.command()
+@friendly
+def analyse(
+    seed: Annotated[int, typer.Option(help="Seed of the Monte-Carlo null models.")] = 0,
+    nrep: Annotated[int, typer.Option(help="Monte-Carlo replicates.")] = 1000,
+    flag_limit: Annotated[
+        int, typer.Option(help="Table ids listed per method in --json (-1: all).")
+    ] = 100,
+    winner: Annotated[
+        str | None, typer.Option(help="Candidate id of the winner column (default: most votes).")
+    ] = None,
+    figure: Annotated[
+        Path | None, typer.Option(help="Write the turnout × winner-share fingerprint as SVG.")
+    ] = None,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Forensic screens, claim comparisons and a projection over the counted tables."""
+    svc = _open(home)
+    data = analysis.table_data(svc, winner)
+    report = analysis.analyse(
+        svc, seed=seed, nrep=nrep, flag_limit=None if flag_limit < 0 else flag_limit, data=data
+    )
+    if figure is not None:
+        figure.write_text(analysis.fingerprint_svg(svc, data), "utf-8")
+    if as_json:
+        _json(report)
+        return
+    names = {c.id: c.name for c in svc.election.candidates}
+    analysis_view.print_report(report, out, names)
+    if figure is not None:
+        out.print(f"Fingerprint written to {figure}", highlight=False)
 
 
 def main() -> None:

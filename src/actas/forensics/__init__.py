@@ -5,6 +5,7 @@ environment or global random state (seeds are arguments). Modules:
 
 * :mod:`~actas.forensics.tabledata` – :class:`TableData`, per-table arrays;
 * :mod:`~actas.forensics.claims` – official claims, comparison and bounds;
+* :mod:`~actas.forensics.claimset` – a claims file (``docs/claims.md``);
 * :mod:`~actas.forensics.roundpct` – round-percentage test of claimed counts;
 * :mod:`~actas.forensics.projection` – (stratified) ratio estimates;
 * :mod:`~actas.forensics.sanity` – turnout > 100 %, high turnout, all-zero, unanimous;
@@ -26,6 +27,12 @@ from actas.forensics.claims import (
     ClaimComparison,
     compare_claim,
     parse_claim,
+)
+from actas.forensics.claimset import (
+    CLAIMS_FORMAT,
+    ClaimEntry,
+    ClaimSet,
+    parse_claim_set,
 )
 from actas.forensics.digits import (
     BENFORD_2BL,
@@ -72,12 +79,15 @@ __all__ = [
     "BENFORD_2BL",
     "BENFORD_2BL_MEAN",
     "BENFORD_2BL_SD",
+    "CLAIMS_FORMAT",
     "DEFAULT_STEPS",
     "OTHERS",
     "REPORT_SCHEMA",
     "CandidateComparison",
     "Claim",
     "ClaimComparison",
+    "ClaimEntry",
+    "ClaimSet",
     "Fingerprint",
     "GridFit",
     "IntegerPctResult",
@@ -103,6 +113,7 @@ __all__ = [
     "last_digit_test",
     "outlier_screens",
     "parse_claim",
+    "parse_claim_set",
     "ratio_estimate",
     "render_fingerprint_svg",
     "robust_z",
