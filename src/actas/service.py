@@ -367,12 +367,14 @@ class Service:
         """Recompute the results of ``tables``. ``fresh`` holds versions just appended:
         tables seen for the first time need no read-back."""
         tables = sorted(tables)
+        new: frozenset[str] = frozenset()
         if fresh is None:
             versions = self.store.versions(tables, conn)
         else:
             seen = self.store.tables_with_results(tables, conn)
             versions = {t: v for t, v in fresh.items() if t not in seen}
             versions.update(self.store.versions(sorted(seen), conn))
+            new = frozenset(t for t in tables if t not in seen)
         results: list[TableResult] = []
         removed = []
         for t in tables:
@@ -381,7 +383,7 @@ class Service:
                 removed.append(t)
             else:
                 results.append(r)
-        self.store.put_table_results(conn, results, removed)
+        self.store.put_table_results(conn, results, removed, new)
 
     def rebuild_results(self) -> int:
         """Recompute every table's result from the submissions (e.g. after a crash)."""

@@ -481,9 +481,14 @@ class SqlStore:
         ]
 
     def put_table_results(
-        self, conn: Connection, results: Sequence[TableResult], removed: Iterable[str] = ()
+        self,
+        conn: Connection,
+        results: Sequence[TableResult],
+        removed: Iterable[str] = (),
+        new: frozenset[str] = frozenset(),
     ) -> None:
-        ids = [r.table_id for r in results] + list(removed)
+        """Replace the results of these tables; ``new`` ones are known to have none yet."""
+        ids = [r.table_id for r in results if r.table_id not in new] + list(removed)
         for i in range(0, len(ids), _CHUNK):
             conn.execute(
                 delete(s.table_results).where(s.table_results.c.table_id.in_(ids[i : i + _CHUNK]))
