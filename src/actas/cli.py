@@ -25,7 +25,6 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from . import analysis, analysis_view
 from .errors import ActasError, InputError
 from .service import Service
 from .settings import Settings
@@ -340,6 +339,8 @@ def claims_import(
 @friendly
 def claims_list(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     """The imported claims files and their claims."""
+    from . import analysis_view  # numpy/scipy and Rich tables: loaded only when needed
+
     files = _open(home).claims()
     if as_json:
         _json(files)
@@ -365,6 +366,8 @@ def analyse(
     as_json: JsonOpt = False,
 ) -> None:
     """Forensic screens, claim comparisons and a projection over the counted tables."""
+    from . import analysis, analysis_view  # scipy: loaded only by this command
+
     svc = _open(home)
     data = analysis.table_data(svc, winner)
     report = analysis.analyse(
