@@ -94,17 +94,28 @@ def encode_leaf(election_id: str, sub: Submission) -> bytes:
     return LEAF_PREFIX + canonical_json(entry_of(election_id, sub), check=False)
 
 
+def _no_float(text: str) -> Any:
+    raise ValueError(f"floats are not allowed in canonical JSON: {text[:20]}")
+
+
+# A float (or NaN/Infinity) is refused while parsing, so what parses holds only
+# the types canonical_json accepts and the re-encoding needs no separate check.
+_DECODER = json.JSONDecoder(parse_float=_no_float, parse_constant=_no_float)
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
 def decode_leaf(data: bytes) -> dict[str, Any]:
     """Parse leaf bytes; raises ValueError unless they are canonical v1 leaf bytes."""
     if not data.startswith(LEAF_PREFIX):
         raise ValueError("leaf does not start with the v1 prefix")
     try:
-        entry = json.loads(data[len(LEAF_PREFIX) :].decode("ascii"))
+        body = data[len(LEAF_PREFIX) :].decode("ascii")
+        entry = _DECODER.decode(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"leaf body is not ASCII JSON: {exc}") from None
     if not isinstance(entry, dict) or entry.get("v") != 1:
         raise ValueError("leaf body is not a v1 entry")
-    if canonical_json(entry) != data[len(LEAF_PREFIX) :]:
+    if _ENCODER.encode(entry) != body:
         raise ValueError("leaf body is not in canonical form")
     return entry
 

@@ -1,0 +1,351 @@
+"""Open-data bundle writer (and the Parquet reader the CLI hands to the verifier).
+
+An adapter: it reads one consistent snapshot of the store, renders every file
+with :mod:`actas.bundle` and writes them into a folder, with a ``MANIFEST`` of
+SHA-256 hashes. Exporting the same store twice gives byte-identical files:
+nothing in the bundle depends on the time of export. The layout and the
+verification procedure are ``docs/verification.md``.
+
+    summary = export_bundle(service, Path("bundle"))          # or service.export(...)
+    report = verify.verify(read_bundle(Path("bundle")), read_parquet=parquet_columns)
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
+
+from sqlalchemy import Connection, select
+
+from . import bundle as b
+from . import checkpoint as cp
+from . import merkle
+from .errors import ActasError, InputError, NotFound, StoreError
+from .leaf import MAX_INLINE_RAW
+from .manifest import parse_mapping
+from .model import Election
+from .store import schema
+from .tally import tally_to_json, unpack
+
+if TYPE_CHECKING:
+    from .service import Service
+
+__all__ = [
+    "BlobSource",
+    "ExportSummary",
+    "builtin_mapping_texts",
+    "export_bundle",
+    "parquet_bytes",
+    "parquet_columns",
+    "read_bundle",
+]
+
+MAX_BUNDLE_FILE = 8 << 30  # refuse to read a single bundle file above 8 GiB
+
+
+class BlobSource(Protocol):
+    """Where photos come from: the content-addressed blob store (or a fake)."""
+
+    def get(self, sha256: str) -> bytes: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ExportSummary:
+    path: Path
+    size: int  # leaves in the log (= the checkpoint's tree size)
+    root: str  # hex root hash
+    tables: int
+    regions: int
+    photos: int  # photos written
+    photos_missing: int  # photos referenced by a leaf but not in the blob store
+    files: int  # files listed in MANIFEST
+    checkpoint: str
+
+    def to_json(self) -> dict[str, Any]:
+        out = {k: getattr(self, k) for k in self.__slots__}
+        out["path"] = str(self.path)
+        return out
+
+
+# --------------------------------------------------------------------------- writing
+
+
+class _Writer:
+    """Writes files under a folder, hashing them on the way (for the MANIFEST)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.hashes: dict[str, str] = {}
+
+    @contextmanager
+    def open(self, rel: str) -> Iterator[_HashingFile]:
+        path = self.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as fh:
+            out = _HashingFile(fh)
+            yield out
+        self.hashes[rel] = out.sha.hexdigest()
+
+    def put(self, rel: str, data: bytes) -> None:
+        with self.open(rel) as fh:
+            fh.write(data)
+
+
+class _HashingFile:
+    def __init__(self, fh: BinaryIO) -> None:
+        self.fh = fh
+        self.sha = hashlib.sha256()
+
+    def write(self, data: bytes) -> None:
+        self.sha.update(data)
+        self.fh.write(data)
+
+
+def builtin_mapping_texts(election: Election) -> dict[str, str]:
+    """Format name -> exact TOML text of the election's built-in import mappings."""
+    folder = resources.files("actas.elections") / election.id
+    if not folder.is_dir():
+        return {}
+    out: dict[str, str] = {}
+    for p in sorted(folder.iterdir(), key=lambda p: p.name):
+        if p.name.endswith(".toml") and p.name != "election.toml":
+            text = p.read_text("utf-8")
+            out[parse_mapping(text, election, f"{election.id}/{p.name}").name] = text
+    return out
+
+
+def export_bundle(
+    service: Service,
+    out_dir: Path,
+    photos: bool = False,
+    blobs: BlobSource | None = None,
+) -> ExportSummary:
+    """Write the open-data bundle of ``service``'s store into ``out_dir``.
+
+    ``out_dir`` must be absent, empty, or an earlier bundle (it has a MANIFEST),
+    which is replaced whole. A checkpoint is signed first when the log has grown
+    since the latest one. With ``photos``, photos come from ``blobs`` (or the
+    service's ``blobs`` attribute); without a blob store they are skipped.
+    """
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"{out_dir} exists and is not a folder")
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / b.MANIFEST).is_file():
+        raise InputError(
+            f"{out_dir} is not empty and is not an Actas bundle; choose another folder"
+        )
+    if photos and blobs is None:
+        blobs = getattr(service, "blobs", None)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".actas-export-", dir=out_dir.parent))
+    try:
+        summary = _write(service, work, blobs if photos else None)
+        os.chmod(work, 0o755)  # noqa: S103 - a bundle is public by design
+        if out_dir.exists():
+            old = Path(tempfile.mkdtemp(prefix=".actas-old-", dir=out_dir.parent))
+            old.rmdir()
+            out_dir.rename(old)
+            work.rename(out_dir)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            work.rename(out_dir)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return ExportSummary(out_dir, *summary)
+
+
+def _write(
+    service: Service, root: Path, blobs: BlobSource | None
+) -> tuple[int, str, int, int, int, int, int, str]:
+    store, election = service.store, service.election
+    w = _Writer(root)
+    definition = store.get_meta("election")
+    key = store.get_meta("verifier_key")
+    if definition is None or key is None:
+        raise StoreError("the store has no election or no verifier key: run 'actas init'")
+    w.put(b.ELECTION, definition.encode("utf-8"))
+    w.put(b.VERIFIER_KEY, (key.strip() + "\n").encode("ascii"))
+    mappings = builtin_mapping_texts(election)
+    for name, text in mappings.items():
+        w.put(f"{b.MAPPINGS_DIR}/{name}.toml", text.encode("utf-8"))
+    with store.read() as conn:
+        if not store.is_sqlite:  # one snapshot for every read below
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        size = store.size(conn)
+        root_hash = merkle.root(size, store.node_reader(conn))
+        note = _checkpoint(service, size, root_hash)
+        blob_ids = _leaves_and_submissions(w, election, store.iter_submissions(conn))
+        results = store.table_results(conn)
+        regions = _region_results(conn, election)
+    w.put(b.CHECKPOINT, note.encode("utf-8"))
+    w.put(b.TABLES_JSON, b.json_lines(b.table_json(election, r) for r in results))
+    table_rows = [b.table_row(election, r) for r in results]
+    w.put(b.TABLES_CSV, b.render_csv(b.table_columns(election), table_rows))
+    w.put(b.TABLES_PARQUET, parquet_bytes(b.table_columns(election), table_rows, _TABLE_TYPES))
+    del table_rows
+    w.put(b.RESULTS_JSON, b.json_lines(regions))
+    region_rows = [b.region_row(election, r) for r in regions]
+    w.put(b.RESULTS_CSV, b.render_csv(b.region_columns(election), region_rows))
+    w.put(b.RESULTS_PARQUET, parquet_bytes(b.region_columns(election), region_rows, _REGION_TYPES))
+    written = missing = 0
+    if blobs is not None:
+        for sha in sorted(blob_ids):
+            data = _blob(blobs, sha)
+            if data is None:
+                missing += 1
+                continue
+            w.put(b.photo_path(sha, data), data)
+            written += 1
+    readme = b.readme_text(
+        election,
+        size=size,
+        root_hex=root_hash.hex(),
+        verifier_key=key.strip(),
+        tables=len(results),
+        regions=len(regions),
+        mappings=list(mappings),
+        photos=written,
+    )
+    w.put(b.README, readme.encode("utf-8"))
+    manifest = "".join(
+        f"{w.hashes[p]}  {p}\n" for p in sorted(w.hashes, key=lambda p: p.encode("utf-8"))
+    )
+    (root / b.MANIFEST).write_text(manifest, "utf-8")
+    return (
+        size,
+        root_hash.hex(),
+        len(results),
+        len(regions),
+        written,
+        missing,
+        len(w.hashes),
+        note,
+    )
+
+
+def _checkpoint(service: Service, size: int, root_hash: bytes) -> str:
+    """The signed note for exactly ``size`` leaves: the stored one, or a new one."""
+    existing = service.store.checkpoint(size)
+    if existing is not None:
+        if existing[1] != root_hash:
+            raise StoreError(
+                f"the stored checkpoint of size {size} has another root: damaged store"
+            )
+        return existing[2]
+    log = service.log
+    note = cp.sign_checkpoint(cp.Checkpoint(log.origin, size, root_hash), log.signer())
+    text = note.decode("utf-8")
+    service.store.add_checkpoint(size, root_hash, text, service.clock())
+    return text
+
+
+def _leaves_and_submissions(w: _Writer, election: Election, subs: Any) -> set[str]:
+    blob_ids: set[str] = set()
+    with w.open(b.LEAVES) as leaves, w.open(b.SUBMISSIONS) as lines:
+        for s in subs:
+            leaves.write(base64.b64encode(s.leaf) + b"\n")
+            raw_b64 = None if len(s.raw) <= MAX_INLINE_RAW else base64.b64encode(s.raw).decode()
+            entry = b.submission_json(
+                election,
+                seq=s.seq,
+                kind=s.kind,
+                channel=s.channel,
+                table_id=s.table_id,
+                counts=s.counts,
+                findings=s.findings,
+                blob_sha256=s.blob_sha256,
+                raw_sha256=hashlib.sha256(s.raw).hexdigest(),
+                raw_b64=raw_b64,
+            )
+            lines.write((b.dumps(entry) + "\n").encode("utf-8"))
+            if s.blob_sha256:
+                blob_ids.add(s.blob_sha256)
+    return blob_ids
+
+
+def _region_results(conn: Connection, election: Election) -> list[dict[str, Any]]:
+    """The published regional results (national first, then each level by code)."""
+    c = schema.region_results.c
+    rows = conn.execute(select(c.level, c.code, c.name, c.data).order_by(c.level, c.code)).all()
+    return [
+        tally_to_json(election, unpack(str(r.code), str(r.data)), {str(r.code): str(r.name)})
+        for r in rows
+    ]
+
+
+def _blob(blobs: BlobSource, sha: str) -> bytes | None:
+    try:
+        data = blobs.get(sha)
+    except (ActasError, KeyError, OSError):
+        return None
+    if hashlib.sha256(data).hexdigest() != sha:
+        raise StoreError(f"blob {sha} does not hash to its name: the blob store is damaged")
+    return data
+
+
+# --------------------------------------------------------------------------- Parquet
+
+_TABLE_TYPES = {"table_id": "s", "status": "s", "channels": "s", "seqs": "s", "differing": "s"}
+_REGION_TYPES = {
+    "level": "s",
+    "code": "s",
+    "name": "s",
+    "tables_coverage": "f",
+    "registered_coverage": "f",
+    "turnout": "f",
+}
+
+
+def parquet_bytes(columns: Sequence[str], rows: Sequence[b.Row], types: dict[str, str]) -> bytes:
+    """The rows as a Parquet file (string, float64 or int64 columns; nulls kept)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    kinds = {"s": pa.string(), "f": pa.float64(), "i": pa.int64()}
+    arrays = [pa.array([r[col] for r in rows], type=kinds[types.get(col, "i")]) for col in columns]
+    table = pa.Table.from_arrays(arrays, names=list(columns))
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, compression="zstd", write_statistics=False)
+    return bytes(sink.getvalue().to_pybytes())
+
+
+def parquet_columns(data: bytes) -> dict[str, list[Any]]:
+    """A Parquet file's columns, name -> values (handed to :func:`actas.verify.verify`)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        columns: dict[str, list[Any]] = pq.read_table(pa.BufferReader(data)).to_pydict()
+    except (pa.ArrowException, OSError) as exc:
+        raise ValueError(f"not a readable Parquet file: {exc}") from None
+    return columns
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read_bundle(folder: Path) -> dict[str, bytes]:
+    """Every regular file under ``folder`` (path relative, with ``/``) -> its bytes."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise NotFound(f"{folder} is not a folder")
+    out: dict[str, bytes] = {}
+    for path in sorted(folder.rglob("*")):
+        if path.is_symlink():
+            raise InputError(f"{path} is a symbolic link; a bundle holds regular files only")
+        if not path.is_file():
+            continue
+        if path.stat().st_size > MAX_BUNDLE_FILE:
+            raise InputError(f"{path} is larger than {MAX_BUNDLE_FILE} bytes")
+        out[path.relative_to(folder).as_posix()] = path.read_bytes()
+    return out

@@ -1,0 +1,339 @@
+"""Verification steps 4 and 5: what each leaf says, re-derived, against ``submissions.jsonl``.
+
+Pure. For every imported row (a RECORD leaf) the row's raw bytes are read
+again with its file's mapping (:mod:`actas.replay`); the published line must
+be exactly the line rendered from that reading, which one byte comparison
+checks. Only a line that differs is parsed, to say precisely what differs.
+Other leaves (photos, transcriptions, decisions, events) are parsed and
+matched with their leaf; their counts cannot be re-derived and are taken as
+published (and counted as such in the report).
+
+The outcome is every table's versions in log order, ready for reconciliation,
+and the region names the imports gave.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import bundle as b
+from . import replay, rules
+from .compare import Compare
+from .leaf import MAX_INLINE_RAW
+from .manifest import ImportMapping
+from .model import Counts, Election
+from .reconcile import Version
+
+__all__ = ["Derived", "Rederive"]
+
+_KEYS = frozenset(
+    ("seq", "kind", "channel", "table_id", "counts", "findings", "blob_sha256", "raw_sha256")
+)
+FindingKey = tuple[str, str, str, str | None, tuple[str, ...]]
+
+
+@dataclass(slots=True)
+class Derived:
+    """Every table's versions (log order) and the region names, as the log gives them."""
+
+    versions: dict[str, list[Version]] = field(default_factory=dict)
+    names: dict[str, tuple[str, bool]] = field(default_factory=dict)  # code -> (name, strict)
+    registry_seen: bool = False  # a registry was imported: its effects are not in the log
+    rows_reread: bool = True  # False: region names were not re-derived either
+
+    @property
+    def relaxed(self) -> bool:
+        """Whether some published values must be taken as they are (see ``notes``)."""
+        return self.registry_seen or not self.rows_reread
+
+
+@dataclass(slots=True)
+class _Published:
+    line: int
+    table_id: str | None
+    counts: Counts | None
+    findings: list[FindingKey]
+
+
+class Rederive:
+    def __init__(
+        self,
+        election: Election,
+        mappings: Mapping[str, ImportMapping],
+        cmp: Compare,
+        checks: dict[str, int],
+        notes: list[str],
+    ) -> None:
+        self.election = election
+        self.mappings = mappings
+        self.cmp = cmp
+        self.checks = checks
+        self.notes = notes
+        self.context = rules.Context(election)
+        # (file sha256, received_at) -> (binding, whether the rules' context is reproducible)
+        self.runs: dict[tuple[str, str], tuple[replay.Binding, bool]] = {}
+        self.by_file: dict[str, tuple[replay.Binding, bool]] = {}
+        self.reported: set[tuple[str, str]] = set()
+
+    def count(self, name: str, n: int = 1) -> None:
+        self.checks[name] = self.checks.get(name, 0) + n
+
+    def run(
+        self, leaves: Sequence[replay.LeafInfo | None], data: bytes | None, rederive: bool
+    ) -> Derived:
+        derived = Derived(names={c: (n, True) for c, n in self.election.region_names.items()})
+        derived.rows_reread = rederive
+        lines = (data or b"").split(b"\n")
+        if lines and not lines[-1]:
+            lines.pop()
+        elif data is not None:
+            self.cmp.fail("submission.malformed", b.SUBMISSIONS, "the last line has no newline")
+        for i, leaf in enumerate(leaves):  # large raw bytes travel in submissions.jsonl
+            if leaf is not None and leaf.raw is None and i < len(lines):
+                self._raw_from_line(i, lines[i], leaf)
+        for i, leaf in enumerate(leaves):
+            line = lines[i] if i < len(lines) else None
+            if leaf is None:
+                continue
+            reading: replay.Reading | None = None
+            found: tuple[replay.Binding, bool] | None = None
+            if rederive and leaf.raw is not None:
+                if leaf.kind == "event" and leaf.channel == "import":
+                    self._event(i, leaf, derived)
+                elif leaf.kind == "record":
+                    found, reading = self._reread(i, leaf, derived)
+            if line is None:
+                continue
+            if reading is not None and line == self._line(i, leaf, reading):
+                self.count("submissions")
+                self.count("findings_rederived")
+                self._version(derived, i, leaf, reading.table_id, reading.counts)
+                continue
+            pub = self._parse(i, line, leaf)
+            if pub is None:
+                continue
+            self.count("submissions")
+            if reading is not None and found is not None:
+                self._compare(i, pub, reading, found)
+                self._version(derived, i, leaf, reading.table_id, reading.counts)
+                continue
+            if pub.counts is not None:
+                self.count(f"counts_not_rederived_{leaf.kind}")
+            self._version(derived, i, leaf, pub.table_id, pub.counts)
+        n = len(leaves)
+        if len(lines) > n:
+            self.cmp.fail(
+                "submission.extra",
+                f"{b.SUBMISSIONS} lines {n + 1}-{len(lines)}",
+                f"there are only {n} leaves",
+            )
+        elif len(lines) < n and data is not None:
+            self.cmp.fail(
+                "submission.missing",
+                f"{b.SUBMISSIONS} lines {len(lines) + 1}-{n}",
+                f"{n - len(lines)} leaves have no line",
+            )
+        if derived.registry_seen:
+            self.notes.append(
+                "a registry (or a file of unknown format) was imported: its rows are not in the "
+                "log, so region names, expected totals and registry findings after it were not "
+                "re-derived"
+            )
+        return derived
+
+    # ----------------------------------------------------------------- re-reading
+
+    def _event(self, i: int, leaf: replay.LeafInfo, derived: Derived) -> None:
+        assert leaf.raw is not None
+        try:
+            event = replay.parse_event(leaf.raw)
+        except ValueError as exc:
+            self.cmp.fail("event.malformed", _lw(i), f"import event: {exc}")
+            return
+        if event.sha256 != leaf.source.get("sha256"):
+            self.cmp.fail("event.malformed", _lw(i), "the event names another file than its source")
+        binding = replay.bind(event, self.election, self.mappings)
+        if binding.mapping is None or binding.registry:
+            derived.registry_seen = True  # its rows are not logged: effects not re-derivable
+        entry = (binding, not derived.registry_seen)
+        self.runs[(event.sha256, leaf.received_at)] = entry
+        self.by_file.setdefault(event.sha256, entry)
+
+    def _reread(
+        self, i: int, leaf: replay.LeafInfo, derived: Derived
+    ) -> tuple[tuple[replay.Binding, bool] | None, replay.Reading | None]:
+        assert leaf.raw is not None
+        sha = str(leaf.source.get("sha256", ""))
+        found = self.runs.get((sha, leaf.received_at)) or self.by_file.get(sha)
+        if found is None:
+            self.cmp.fail("record.no_event", _lw(i), f"no import event for file {sha or '?'}")
+            return None, None
+        binding = found[0]
+        row = leaf.source.get("row")
+        try:
+            reading = replay.reread(
+                binding, leaf.raw, row if isinstance(row, int) else 0, self.context
+            )
+        except ValueError as exc:
+            key = (binding.event.sha256, str(exc))
+            if binding.header is None and key in self.reported:
+                self.count("records_not_rederived")
+                return found, None
+            self.reported.add(key)
+            code = "mapping.missing" if binding.mapping is None else "record.unreadable"
+            self.cmp.fail(code, f"{_lw(i)} ({binding.event.file} row {row})", str(exc))
+            self.count("records_not_rederived")
+            return found, None
+        self.count("records_rederived")
+        names = derived.names
+        for code, name in reading.region_names.items():
+            if code not in names:
+                names[code] = (name, not derived.registry_seen)
+        return found, reading
+
+    def _line(self, i: int, leaf: replay.LeafInfo, reading: replay.Reading) -> bytes:
+        raw_b64 = None
+        if leaf.raw_len > MAX_INLINE_RAW and leaf.raw is not None:
+            raw_b64 = base64.b64encode(leaf.raw).decode("ascii")
+        obj = b.submission_json(
+            self.election,
+            seq=i,
+            kind=leaf.kind,
+            channel=leaf.channel,
+            table_id=reading.table_id,
+            counts=reading.counts,
+            findings=reading.findings,
+            blob_sha256=leaf.blob,
+            raw_sha256=leaf.raw_sha256,
+            raw_b64=raw_b64,
+        )
+        return b.dumps(obj).encode("utf-8")
+
+    # ----------------------------------------------------------------- published lines
+
+    def _raw_from_line(self, i: int, line: bytes, leaf: replay.LeafInfo) -> None:
+        try:
+            raw = json.loads(line).get("raw")
+            data = base64.b64decode(raw, validate=True) if isinstance(raw, str) else None
+        except (ValueError, AttributeError, binascii.Error):
+            data = None
+        if data is None or hashlib.sha256(data).hexdigest() != leaf.raw_sha256:
+            where = f"{b.SUBMISSIONS} line {i + 1} (leaf {i})"
+            self.cmp.fail(
+                "submission.leaf_mismatch", where, "raw is missing or does not hash to raw_sha256"
+            )
+            return
+        leaf.raw = data
+
+    def _parse(self, i: int, line: bytes, leaf: replay.LeafInfo) -> _Published | None:
+        where = f"{b.SUBMISSIONS} line {i + 1} (leaf {i})"
+        try:
+            obj = json.loads(line)
+            pub = self._published(obj, i)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            self.cmp.fail("submission.malformed", where, str(exc))
+            return None
+        if b.dumps(obj).encode("utf-8") != line:
+            self.cmp.fail("submission.not_canonical", where, "not the canonical JSON rendering")
+        for key, expected in (
+            ("kind", leaf.kind),
+            ("channel", leaf.channel),
+            ("blob_sha256", leaf.blob or None),
+            ("raw_sha256", leaf.raw_sha256),
+        ):
+            if obj[key] != expected:
+                message = f"{key}: the leaf has {expected!r}, found {obj[key]!r}"
+                self.cmp.fail("submission.leaf_mismatch", where, message)
+        if ("raw" in obj) != (leaf.raw_len > MAX_INLINE_RAW):
+            message = "raw must be given exactly when the leaf is too large to hold it"
+            self.cmp.fail("submission.leaf_mismatch", where, message)
+        return pub
+
+    def _published(self, obj: Any, i: int) -> _Published:
+        if not isinstance(obj, dict):
+            raise ValueError("not a JSON object")
+        missing, extra = _KEYS - set(obj), set(obj) - _KEYS - {"raw"}
+        if missing or extra:
+            raise ValueError(f"fields missing {sorted(missing)} / unknown {sorted(extra)}")
+        if obj["seq"] != i:
+            raise ValueError(f"seq is {obj['seq']!r}, expected {i} (lines are in log order)")
+        table_id = obj["table_id"]
+        if table_id is not None and not isinstance(table_id, str):
+            raise ValueError("table_id is not a string")
+        counts = None if obj["counts"] is None else b.counts_from_json(self.election, obj["counts"])
+        findings: list[FindingKey] = [
+            (f["code"], f["severity"], f["message"], f.get("table_id"), tuple(f.get("fields", ())))
+            for f in obj["findings"]
+        ]
+        return _Published(i + 1, table_id, counts, findings)
+
+    def _compare(
+        self,
+        i: int,
+        pub: _Published,
+        reading: replay.Reading,
+        found: tuple[replay.Binding, bool],
+    ) -> None:
+        binding, strict = found
+        row = binding.event.file
+        where = f"{b.SUBMISSIONS} line {pub.line} (leaf {i}, {row})"
+        if pub.table_id != reading.table_id:
+            message = f"the row gives table {reading.table_id}, published {pub.table_id}"
+            self.cmp.fail("record.table_mismatch", where, message)
+        if pub.counts != reading.counts:
+            self.cmp.fail("record.counts_mismatch", where, _counts_diff(reading.counts, pub.counts))
+        expected = _norm(
+            [
+                (f.code, str(f.severity), f.message, f.table_id or reading.table_id, f.fields)
+                for f in reading.findings
+            ]
+        )
+        if _norm(pub.findings) == expected:
+            self.count("findings_rederived")
+        elif strict:
+            codes = [f[0] for f in expected], [f[0] for f in pub.findings]
+            message = f"findings expected {codes[0]}, found {codes[1]}"
+            self.cmp.fail("record.findings_mismatch", where, message)
+        else:
+            self.count("findings_not_reproducible")
+
+    @staticmethod
+    def _version(
+        derived: Derived,
+        i: int,
+        leaf: replay.LeafInfo,
+        table_id: str | None,
+        counts: Counts | None,
+    ) -> None:
+        if table_id is not None and counts is not None:
+            derived.versions.setdefault(table_id, []).append(
+                Version(i, leaf.channel, counts, leaf.kind == "decision")
+            )
+
+
+def _lw(i: int) -> str:
+    return f"{b.LEAVES} line {i + 1} (leaf {i})"
+
+
+def _norm(items: Sequence[FindingKey]) -> list[FindingKey]:
+    # A CSV parser's error text depends on the rest of the file: compare its code only.
+    return [(c, s, "" if c == "row.unreadable" else m, t, f) for c, s, m, t, f in items]
+
+
+def _counts_diff(expected: Counts | None, found: Counts | None) -> str:
+    if expected is None or found is None:
+        e = "none" if expected is None else str(list(expected.votes))
+        f = "none" if found is None else str(list(found.votes))
+        return f"the row gives counts {e}, published {f}"
+    parts = []
+    for name in ("votes", "options", "null", "invalid", "registered", "ballots", "valid_reported"):
+        x, y = getattr(expected, name), getattr(found, name)
+        if x != y:
+            parts.append(f"{name}: the row gives {x}, published {y}")
+    return "; ".join(parts)
