@@ -24,6 +24,7 @@ __all__ = [
     "meta",
     "metadata",
     "nodes",
+    "photos",
     "region_results",
     "regions",
     "registry",
@@ -153,4 +154,24 @@ region_results = Table(
     Column("name", Text, nullable=False),
     Column("data", Text, nullable=False),  # tally.pack() of the region
     Index("ix_region_results_level", "level", "code"),
+)
+
+# What was read from each photo (derived; the photo itself is a blob, its receipt a leaf).
+photos = Table(
+    "photos",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("table_id", String(128), nullable=True),  # from the payload, else the claimed table
+    Column("phash", BigInteger, nullable=True),  # 64-bit perceptual hash (signed)
+    Column("width", Integer, nullable=False, default=0),
+    Column("height", Integer, nullable=False, default=0),
+    Column("format", String(16), nullable=False, default=""),
+    Column("stage", String(16), nullable=False, default=""),  # decoding stage that read it
+    Column("decode_ms", Integer, nullable=False, default=0),
+    Column("public_sha256", String(64), nullable=True),  # metadata-free derivative blob
+    Column("capture", Text, nullable=False, default="{}"),  # private EXIF summary (JSON)
+    Column("ocr", Text, nullable=True),  # an OCR reading held for confirmation (JSON)
+    Index("ix_photos_table", "table_id"),
+    Index("ix_photos_phash", "phash"),
 )
