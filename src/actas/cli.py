@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -382,6 +383,47 @@ def analyse(
     analysis_view.print_report(report, out, names)
     if figure is not None:
         out.print(f"Fingerprint written to {figure}", highlight=False)
+
+
+@app.command()
+@friendly
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Photo files or folders (JPEG, PNG, WebP, HEIC).")],
+    workers: Annotated[int | None, typer.Option(help="Decoding processes (default: all cores).")] = None,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Ingest acta photos: store, decode the QR, log each photo; resumable and idempotent."""
+    from .ingest import ingest_paths
+
+    svc = _open(home)
+    with Progress(
+        TextColumn("[bold]photos"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        console=err,
+        disable=as_json or not err.is_terminal,
+    ) as bar:
+        task = bar.add_task("photos", total=None, rate="")
+        started = time.perf_counter()
+
+        def advance(done: int, total: int) -> None:
+            rate = done / max(time.perf_counter() - started, 1e-9)
+            bar.update(task, completed=done, total=total, rate=f"{rate:.1f} images/s")
+
+        summary = ingest_paths(svc, paths, workers=workers, progress=advance)
+    if as_json:
+        _json(summary.to_json())
+        return
+    out.print(
+        f"{summary.photos} photos in {summary.seconds:.1f} s ({summary.per_second:.1f}/s): "
+        f"{summary.decoded} decoded, {summary.unreadable} without a readable QR, "
+        f"{summary.broken} broken, {summary.rejected} not stored, {summary.duplicates} already in"
+    )
+    for problem in summary.problems[:50]:
+        out.print(f"  {problem}", markup=False, highlight=False)
 
 
 def main() -> None:
