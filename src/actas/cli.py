@@ -426,6 +426,87 @@ def ingest(
         out.print(f"  {problem}", markup=False, highlight=False)
 
 
+@app.command("export")
+@friendly
+def export_(
+    folder: Annotated[
+        Path, typer.Argument(help="Folder for the bundle (an earlier bundle is replaced).")
+    ],
+    photos: Annotated[bool, typer.Option("--photos", help="Include the acta photos.")] = False,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Write the open-data bundle: leaves, submissions, results, checkpoint, key, MANIFEST."""
+    summary = _open(home).export(folder, photos=photos)
+    if as_json:
+        _json(summary.to_json())
+        return
+    out.print(
+        f"Exported {summary.size:,} leaves, {summary.tables:,} tables and {summary.regions:,} "
+        f"regions to {summary.path} ({summary.files} files)",
+        highlight=False,
+    )
+    out.print(f"root {summary.root}", highlight=False)
+    if photos:
+        out.print(f"photos: {summary.photos} written, {summary.photos_missing} not in the store")
+
+
+def _key_text(key: str | None) -> str | None:
+    if key is None:
+        return None
+    path = Path(key)
+    if path.is_file():
+        try:
+            return path.read_text("ascii").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot read the key file {path}: {exc}") from None
+    return key
+
+
+@app.command("verify")
+@friendly
+def verify_(
+    folder: Annotated[Path, typer.Argument(help="A bundle folder written by 'actas export'.")],
+    previous: Annotated[
+        Path | None, typer.Option("--previous", help="An older signed checkpoint of the same log.")
+    ] = None,
+    key: Annotated[
+        str | None, typer.Option("--key", help="The log's verifier key: its text, or a file.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Recompute everything in a bundle from its leaves and check it; exit 6 if anything fails."""
+    from .errors import VerificationError
+    from .export import parquet_columns, read_bundle
+    from .verify import verify
+
+    old = None
+    if previous is not None:
+        try:
+            old = previous.read_bytes()
+        except OSError as exc:
+            raise InputError(f"cannot read {previous}: {exc.strerror}") from None
+    report = verify(
+        read_bundle(folder), pinned_key=_key_text(key), previous=old, read_parquet=parquet_columns
+    )
+    if as_json:
+        _json(report.to_json())
+    else:
+        checks = ", ".join(f"{name} {n:,}" for name, n in report.checks.items())
+        out.print(f"checked: {checks}", highlight=False, markup=False)
+        for note in report.notes:
+            out.print(f"note: {note}", highlight=False, markup=False)
+        for f in report.failures:
+            out.print(f"FAIL {f}", highlight=False, markup=False)
+        if report.total_failures > len(report.failures):
+            out.print(f"... and {report.total_failures - len(report.failures)} more failures")
+        if report.ok:
+            out.print(f"OK: the bundle holds (tree size {report.size}, root {report.root})")
+    if not report.ok:
+        first = report.failures[0]
+        raise VerificationError(f"{report.total_failures} check(s) failed; first: {first}")
+
+
 def main() -> None:
     app()
 

@@ -19,6 +19,7 @@ from typing import Any
 from . import rules
 from .elections import load_builtin_mappings, load_builtin_text
 from .errors import InputError, NotFound, StoreError
+from .export import ExportSummary, export_bundle
 from .importer import open_table_file
 from .manifest import ImportMapping, parse_election, parse_mapping
 from .model import Election, Finding, Severity, Source, Submission, SubmissionKind, TableId
@@ -567,6 +568,12 @@ class Service:
         from . import analysis
 
         return analysis.analyse(self, seed=seed, nrep=nrep, flag_limit=flag_limit, winner=winner)
+
+    # ----------------------------------------------------------------- open data
+
+    def export(self, out_dir: Path, photos: bool = False) -> ExportSummary:
+        """Write the open-data bundle into ``out_dir`` (see :mod:`actas.export`)."""
+        return export_bundle(self, out_dir, photos)
 
 
 def _result_json(election: Election, r: TableResult) -> dict[str, Any]:
