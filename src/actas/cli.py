@@ -507,6 +507,90 @@ def verify_(
         raise VerificationError(f"{report.total_failures} check(s) failed; first: {first}")
 
 
+@app.command()
+@friendly
+def demo(
+    home: Annotated[
+        Path, typer.Option("--home", help="Data folder for the demo election.")
+    ] = Path("actas-demo"),
+    tables: Annotated[int, typer.Option(help="How many fictional tables to invent.")] = 240,
+    seed: Annotated[int, typer.Option(help="Seed: the same seed gives the same demo.")] = 2030,
+    host: Annotated[str, typer.Option(help="Address to serve on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = 8000,
+    serve: Annotated[bool, typer.Option(help="Serve the portal when ready.")] = True,
+) -> None:
+    """A fictional election end to end: synthetic acta photos, ingest, checkpoint, portal."""
+    from .demo import build_demo
+
+    settings = Settings.from_env(home=home)
+    svc, _ = build_demo(settings, n_tables=tables, seed=seed, progress=lambda m: out.print(m))
+    r = svc.results()[0]
+    out.print(
+        f"[bold]{svc.election.name}[/] — simulated data: {r['tables']['counted']} tables counted, "
+        f"{r['valid']:,} valid votes"
+    )
+    if not serve:
+        return
+    import uvicorn
+
+    from .web.app import create_app
+
+    out.print(f"Portal on http://{host}:{port}/  (Ctrl-C to stop)")
+    uvicorn.run(create_app(settings, svc), host=host, port=port, log_level="warning")
+
+
+GeometryOpt = Annotated[
+    Path | None,
+    typer.Option(help="GeoJSON of the top-level regions for the map (else $ACTAS_GEOMETRY)."),
+]
+
+
+@app.command()
+@friendly
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port to listen on.")] = 8000,
+    geometry: GeometryOpt = None,
+    home: HomeOpt = None,
+) -> None:
+    """Serve the public portal and the JSON API (read-only)."""
+    import uvicorn
+
+    from .web import create_app
+
+    settings = Settings.from_env(home=home, geometry=str(geometry or ""))
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+@app.command()
+@friendly
+def publish(
+    folder: Annotated[Path, typer.Argument(help="Output folder for the static site.")],
+    geometry: GeometryOpt = None,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Render the whole portal as static files (any static host, or file://)."""
+    from .web.publish import publish as publish_site
+
+    settings = Settings.from_env(home=home, geometry=str(geometry or ""))
+    summary = publish_site(
+        Service.open(settings),
+        folder,
+        geometry=Path(settings.geometry) if settings.geometry else None,
+        bundle_dir=Path(settings.bundle_dir) if settings.bundle_dir else None,
+    )
+    if as_json:
+        _json(summary)
+        return
+    out.print(
+        f"Published {summary['tables']:,} tables and {summary['regions']:,} regions to "
+        f"{summary['dir']} ({summary['files']:,} files, {summary['bytes'] / 1e6:,.0f} MB) "
+        f"in {summary['seconds']} s",
+        highlight=False,
+    )
+
+
 def main() -> None:
     app()
 

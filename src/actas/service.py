@@ -427,6 +427,13 @@ class Service:
         with self.store.read() as conn:
             arrays = self.store.table_arrays(k, conn)
             names = self.store.region_names(conn)
+        registry = self.store.registry()
+        if registry:  # registered voters from the registry where the actas do not say
+            reg = arrays.registered
+            for i, t in enumerate(arrays.table_ids):
+                known = registry.get(t)
+                if reg[i] < 0 and known is not None:
+                    reg[i] = known
         levels = tally_all(self.election, arrays, self._expected())
         rows = [
             (r.code, level, names.get(r.code, ""), pack(r))
