@@ -4,12 +4,20 @@ Usage::
 
     .venv/bin/python benchmarks/bench_forensics.py [path/to/2012.csv.zip] [--nrep 1000]
 
+    .venv/bin/python benchmarks/bench_forensics.py --store DIR   # + end to end from a store
+
 Prints the time of each screen (the integer-percentage test with 1,000
-Monte-Carlo replicates), the total of ``run_screens`` (goal: < 10 s), and a
-baseline measured in the same run: a naive Python loop that redraws every
-station with scalar binomial draws, run for a few replicates and extrapolated
-to ``nrep``, and the literal vectorised resampling (``method="resample"``) on
-a block of replicates, also extrapolated.
+Monte-Carlo replicates), the stratified projection, the total of
+``run_screens`` and of ``analyse`` (goal: < 10 s), and a baseline measured in
+the same run: a naive Python loop that redraws every station with scalar
+binomial draws, run for a few replicates and extrapolated to ``nrep``, and the
+literal vectorised resampling (``method="resample"``) on a block of
+replicates, also extrapolated.
+
+With ``--store DIR`` it also times the app's path: the store's counted tables
+to TableData, ``actas.analysis.analyse`` (claims, notes, coverage), the JSON
+text and the fingerprint SVG. DIR is a data folder holding ru-2012; when it
+does not exist yet, the zip is imported into it first (timed: the importer).
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import json
 import sys
 import time
 import zipfile
@@ -29,6 +38,7 @@ import numpy as np
 from actas.forensics import (
     TableData,
     all_zero,
+    analyse,
     digit_pair_test,
     fingerprint_of,
     high_turnout,
@@ -39,6 +49,7 @@ from actas.forensics import (
     render_fingerprint_svg,
     run_screens,
     second_digit_test,
+    stratified_projection,
     turnout_over_100,
     unanimous,
 )
@@ -95,15 +106,52 @@ def naive_mc(v: np.ndarray, g: np.ndarray, r: np.ndarray, ld: np.ndarray, reps: 
     return out
 
 
+def end_to_end(home: Path, zip_path: Path, nrep: int) -> None:
+    """The app's path: (import,) store -> TableData -> analysis.analyse -> JSON, SVG."""
+    from actas import analysis
+    from actas.service import Service
+    from actas.settings import Settings
+
+    settings = Settings.from_env(env={}, home=home)
+    if not (home / "actas.db").exists():
+        svc = Service.init(settings, "ru-2012")
+        t_imp, summary = timed(lambda: svc.import_file(zip_path))
+        print(
+            f"import: {summary.loaded:,} stations in {t_imp:.1f} s "
+            f"({summary.loaded / t_imp:,.0f} rows/s)"
+        )
+    else:
+        svc = Service.open(settings)
+    t_data, data = timed(lambda: analysis.table_data(svc))
+    t_an, report = timed(lambda: analysis.analyse(svc, seed=42, nrep=nrep, data=data))
+    t_json, text = timed(lambda: json.dumps(report, ensure_ascii=False, indent=2))
+    t_svg, _ = timed(lambda: analysis.fingerprint_svg(svc, data))
+    steps = [
+        (f"store -> TableData ({data.n_tables:,} tables)", t_data),
+        (f"analysis.analyse (nrep {nrep})", t_an),
+        (f"JSON text ({len(text) / 1e6:.1f} MB)", t_json),
+        ("fingerprint SVG", t_svg),
+        ("total", t_data + t_an + t_json + t_svg),
+    ]
+    width = max(len(n) for n, _ in steps) + 2
+    print("end to end from the store:")
+    for name, dt in steps:
+        print(f"  {name:<{width}} {dt:8.3f} s")
+    svc.close()
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("path", nargs="?", type=Path, default=DEFAULT)
     parser.add_argument("--nrep", type=int, default=1000)
     parser.add_argument("--naive-reps", type=int, default=2)
+    parser.add_argument("--store", type=Path, help="a data folder holding ru-2012 (made if absent)")
     args = parser.parse_args(argv)
     if not args.path.exists():
         print(f"data not found: {args.path}", file=sys.stderr)
         return 2
+    if args.store is not None:
+        end_to_end(args.store, args.path, args.nrep)
     t_load, data = timed(lambda: load(args.path))
     print(f"loaded {data.n_tables:,} stations in {t_load:.2f} s (CSV parsing, not a screen)")
     reg, given = data.registered_or_missing(), data.turnout_numerator()
@@ -134,12 +182,20 @@ def main(argv: list[str]) -> int:
             digit_pair_test(data.votes[:, j])
 
     add("digit tests (2BL, last, pairs) × 5", digits)
+    add(
+        "stratified projection by region",
+        lambda: stratified_projection(
+            data.region_codes(0), data.votes, data.valid, data.candidate_ids
+        ),
+    )
     width = max(len(n) for n, _ in rows) + 2
     for name, dt in rows:
         print(f"  {name:<{width}} {dt:8.3f} s")
     print(f"  {'sum of the screens':<{width}} {sum(dt for _, dt in rows):8.3f} s")
     t_all, _ = timed(lambda: run_screens(data, seed=42, nrep=args.nrep))
     print(f"  {'run_screens (everything, one call)':<{width}} {t_all:8.3f} s   goal < 10 s")
+    t_an, _ = timed(lambda: analyse(data, seed=42, nrep=args.nrep, flag_limit=100))
+    print(f"  {'analyse (screens + projection)':<{width}} {t_an:8.3f} s")
     print(
         f"integer test: included {res.included:,}, integer {res.observed_either:,}, "
         f"excess {res.excess:.1f} (MC sd {res.null_sd:.1f}; exact mean "

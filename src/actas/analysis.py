@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +29,8 @@ import numpy as np
 from . import forensics
 from .errors import DefinitionError, InputError, NotFound
 from .forensics.claimset import CLAIMS_FORMAT, ClaimSet, parse_claim_set
-from .model import Source, Submission, SubmissionKind
+from .forensics.tabledata import IntArray
+from .model import Source, Submission, SubmissionKind, TableIdScheme
 
 if TYPE_CHECKING:
     from .service import Service
@@ -181,47 +182,48 @@ def table_data(svc: Service, winner: str | None = None) -> forensics.TableData:
     ballots are ``-1`` where unknown (and left out when no table knows them).
     """
     election = svc.election
-    with svc.store.read() as conn:
-        results = [
-            r for r in svc.store.table_results(conn) if r.status.counted and r.counts is not None
-        ]
-    if not results:
-        raise InputError("no counted tables to analyse; import results first")
-    k = len(election.candidates)
-    n = len(results)
-    votes = np.zeros((n, k), dtype=np.int64)
-    null = np.full(n, -1, dtype=np.int64)
-    registered = np.full(n, -1, dtype=np.int64)
-    ballots = np.full(n, -1, dtype=np.int64)
-    levels = election.levels
-    codes: list[list[str]] = [[] for _ in levels]
-    for i, r in enumerate(results):
-        c = r.counts
-        assert c is not None  # filtered above
-        votes[i] = c.votes
-        if c.null is not None:
-            null[i] = c.null
-        if c.registered is not None:
-            registered[i] = c.registered
-        if c.ballots is not None:
-            ballots[i] = c.ballots
-        for lv, code in zip(codes, election.scheme.region_codes(r.table_id), strict=True):
-            lv.append(code)
     ids = [c.id for c in election.candidates]
     if winner is not None and winner not in ids:
         raise InputError(f"unknown winner {winner!r}; candidates: {', '.join(ids)}")
+    with svc.store.read() as conn:
+        rows = svc.store.counted_counts(conn)
+    if not rows:
+        raise InputError("no counted tables to analyse; import results first")
+    table_ids = [t for t, _ in rows]
+    counts: list[dict[str, Any]] = json.loads("[" + ",".join(j for _, j in rows) + "]")
+    n = len(rows)
+
+    def column(key: str) -> IntArray:
+        return np.fromiter(
+            (-1 if (v := c.get(key)) is None else v for c in counts), dtype=np.int64, count=n
+        )
+
+    votes = np.array([c["votes"] for c in counts], dtype=np.int64).reshape(n, len(ids))
+    null, registered, ballots = column("null"), column("registered"), column("ballots")
     return forensics.TableData(
-        table_ids=tuple(r.table_id for r in results),
+        table_ids=tuple(table_ids),
         candidate_ids=tuple(ids),
         votes=votes,
         valid=votes.sum(axis=1),
         null=null if bool(np.all(null >= 0)) else None,
         registered=registered if bool(np.any(registered >= 0)) else None,
         ballots=ballots if bool(np.any(ballots >= 0)) else None,
-        region_levels=tuple(lv.id for lv in levels),
-        regions=tuple(np.array(c, dtype=np.str_) for c in codes),
+        region_levels=tuple(lv.id for lv in election.levels),
+        regions=tuple(
+            np.array(_level_codes(election.scheme, table_ids, i), dtype=np.str_)
+            for i in range(len(election.levels))
+        ),
         winner=None if winner is None else ids.index(winner),
     )
+
+
+def _level_codes(scheme: TableIdScheme, table_ids: Sequence[str], level: int) -> list[str]:
+    """Region codes at ``level`` of canonical table ids (the store holds only those)."""
+    if not scheme.separator:
+        width = sum(lv.width for lv in scheme.levels[: level + 1])
+        return [t[:width] for t in table_ids]
+    sep, tsep, keep = scheme.separator, scheme.table_separator, level + 1
+    return [sep.join(t.rpartition(tsep)[0].split(sep)[:keep]) for t in table_ids]
 
 
 def _frame(svc: Service, data: forensics.TableData) -> tuple[dict[str, int] | None, list[str]]:

@@ -143,3 +143,19 @@ def test_analyse_without_tables_is_a_clear_error(tmp_path: Path) -> None:
     run("init", "--election", "ve-2024", "--home", h)
     r = CliRunner().invoke(app, ["analyse", "--home", h])
     assert r.exit_code == 2 and "import results first" in r.output
+
+
+@pytest.mark.parametrize(
+    ("election", "ids"),
+    [
+        ("ve-2024", ["201301006.01", "010101001.12"]),
+        ("ru-2012", ["Республика Адыгея (Адыгея)/1 Адыгейская#1", "Москва/ТИК Арбат#2345"]),
+    ],
+)
+def test_level_codes_match_the_scheme(election: str, ids: list[str]) -> None:
+    from actas.analysis import _level_codes
+    from actas.elections import load_builtin
+
+    scheme = load_builtin(election).scheme
+    for level in range(len(scheme.levels)):
+        assert _level_codes(scheme, ids, level) == [scheme.region_codes(t)[level] for t in ids]

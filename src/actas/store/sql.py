@@ -528,6 +528,16 @@ class SqlStore:
             q = q.where(s.table_results.c.table_id.startswith(prefix, autoescape=True))
         return [_result(r) for r in conn.execute(q)]
 
+    def counted_counts(self, conn: Connection) -> list[tuple[str, str]]:
+        """(table id, canonical Counts JSON) of every counted table, sorted by table id."""
+        c = s.table_results.c
+        q = (
+            select(c.table_id, c.counts)
+            .where(c.status != str(Status.CONFLICT), c.counts.is_not(None))
+            .order_by(c.table_id)
+        )
+        return [(str(t), str(j)) for t, j in conn.execute(q)]
+
     def table_arrays(self, n_candidates: int, conn: Connection) -> TableArrays:
         """Every table result as arrays, sorted by table id (one raw query)."""
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
