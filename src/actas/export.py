@@ -133,8 +133,8 @@ def export_bundle(
 
     ``out_dir`` must be absent, empty, or an earlier bundle (it has a MANIFEST),
     which is replaced whole. A checkpoint is signed first when the log has grown
-    since the latest one. With ``photos``, photos come from ``blobs`` (or the
-    service's ``blobs`` attribute); without a blob store they are skipped.
+    since the latest one. With ``photos``, photos come from ``blobs`` (by default
+    the blob store named by the service's settings).
     """
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
@@ -144,7 +144,9 @@ def export_bundle(
             f"{out_dir} is not empty and is not an Actas bundle; choose another folder"
         )
     if photos and blobs is None:
-        blobs = getattr(service, "blobs", None)
+        from .blobs import open_blobs
+
+        blobs = open_blobs(service.settings.blobs, service.settings.s3_endpoint)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".actas-export-", dir=out_dir.parent))
     try:

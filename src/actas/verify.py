@@ -238,7 +238,10 @@ class _Run:
         data = self.files.get(b.VERIFIER_KEY)
         if data is not None:
             try:
-                bundled = cp.Verifier.from_text(data.decode("ascii").strip())
+                text = data.decode("ascii")
+                if not text.endswith("\n") or "\n" in text[:-1] or "\r" in text:
+                    raise ProofError("the key must be one line ending in a newline")
+                bundled = cp.Verifier.from_text(text[:-1])
             except (UnicodeDecodeError, ProofError) as exc:
                 self.fail("key.invalid", b.VERIFIER_KEY, str(exc))
         if pinned_key is None:

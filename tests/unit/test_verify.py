@@ -1,0 +1,250 @@
+"""The offline verifier on small bundles built in memory (no DB, fast)."""
+
+from __future__ import annotations
+
+import ast
+import base64
+import json
+from pathlib import Path
+
+import pytest
+
+from actas import bundle as b
+from actas import checkpoint as cp
+from actas import merkle
+from actas.export import parquet_columns
+from actas.verify import VerifyReport, verify
+from bundlegen import Built, build, remanifest, row, rows, signer
+
+SRC = Path(__file__).resolve().parents[2] / "src" / "actas"
+
+
+@pytest.fixture(scope="module")
+def small() -> Built:
+    return build(list(rows(40)))
+
+
+def check(files: dict[str, bytes], **kw: object) -> VerifyReport:
+    return verify(files, read_parquet=parquet_columns, **kw)  # type: ignore[arg-type]
+
+
+def failing(report: VerifyReport, code: str) -> list[str]:
+    return [f"{f.where}: {f.message}" for f in report.failures if f.code == code]
+
+
+def test_a_fresh_bundle_verifies(small: Built) -> None:
+    report = check(small.files, pinned_key=small.signer.verifier().to_text())
+    assert report.ok, report.failures
+    assert report.size == 41 and report.total_failures == 0
+    c = report.checks
+    assert c["leaves"] == 41 and c["records_rederived"] == 40 and c["tables"] == 40
+    assert c["parquet_files"] == 2 and c["pinned_key"] == 1 and c["tree_root"] == 1
+    assert report.to_json()["ok"] is True
+
+
+def test_verify_imports_no_adapter() -> None:
+    allowed = {"bundle", "checkpoint", "compare", "errors", "leaf", "manifest", "merkle", "model",
+               "payload", "reconcile", "records", "rederive", "replay", "rules", "tally"}  # fmt: skip
+    for name in ("verify", "rederive", "replay", "compare", "bundle"):
+        tree = ast.parse((SRC / f"{name}.py").read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                mods = [node.module] if node.module else [a.name for a in node.names]
+                assert set(mods) <= allowed, (name, mods)
+            if isinstance(node, ast.ImportFrom) and node.level == 0:
+                assert node.module in ("__future__", "collections.abc", "dataclasses", "typing")
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    assert alias.name in ("base64", "binascii", "csv", "hashlib", "io", "json",
+                                          "operator", "re", "numpy"), (name, alias.name)  # fmt: skip
+
+
+def test_changed_vote_in_tables_json_and_csv(small: Built) -> None:
+    files = dict(small.files)
+    text = files[b.TABLES_JSON].decode()
+    first = json.loads(text.split("\n")[1].rstrip(","))
+    tid, votes = first["table_id"], first["counts"]["votes"]["gonzalez"]
+    files[b.TABLES_JSON] = text.replace(
+        f'"gonzalez":{votes}', f'"gonzalez":{votes + 1}', 1
+    ).encode()
+    lines = files[b.TABLES_CSV].decode().split("\n")
+    cells = lines[3].split(",")
+    cells[-3] = str(int(cells[-3]) + 5)  # votes_gonzalez
+    lines[3] = ",".join(cells)
+    files[b.TABLES_CSV] = "\n".join(lines).encode()
+    report = check(remanifest(files))
+    assert not report.ok
+    (json_fail,) = failing(report, "table.mismatch")[:1]
+    assert f"tables.json line 2 (table {tid})" in json_fail
+    assert f"counts.votes.gonzalez: expected {votes}, found {votes + 1}" in json_fail
+    csv_fail = [f for f in failing(report, "table.mismatch") if f.startswith("tables.csv")]
+    assert csv_fail and "tables.csv line 4" in csv_fail[0] and "votes_gonzalez" in csv_fail[0]
+
+
+def test_manifest_catches_any_changed_file(small: Built) -> None:
+    files = dict(small.files)
+    files[b.README] = files[b.README] + b" "
+    files["extra.txt"] = b"hello"
+    del files[b.TABLES_PARQUET]
+    report = check(files)
+    assert failing(report, "manifest.hash_mismatch")[0].startswith("README.md: SHA-256 is")
+    assert failing(report, "manifest.extra_file") == [
+        "extra.txt: in the bundle but not listed in MANIFEST"
+    ]
+    assert failing(report, "manifest.missing_file")[0].startswith("tables.parquet")
+
+
+def _leaves(files: dict[str, bytes]) -> list[bytes]:
+    return files[b.LEAVES].split(b"\n")[:-1]
+
+
+def _with_leaves(files: dict[str, bytes], lines: list[bytes]) -> dict[str, bytes]:
+    out = dict(files)
+    out[b.LEAVES] = b"".join(line + b"\n" for line in lines)
+    return remanifest(out)
+
+
+def test_changed_byte_in_a_leaf(small: Built) -> None:
+    lines = _leaves(small.files)
+    leaf = bytearray(base64.b64decode(lines[7]))
+    at = leaf.index(b'"received_at":"2024') + len(b'"received_at":"2024')
+    leaf[at + 1] = ord("9")  # another day: still canonical JSON
+    lines[7] = base64.b64encode(bytes(leaf))
+    report = check(_with_leaves(small.files, lines))
+    assert failing(report, "log.root_mismatch")
+    assert "leaves.txt leaves 0-40" in failing(report, "log.root_mismatch")[0]
+
+
+def test_dropped_and_reordered_leaves(small: Built) -> None:
+    lines = _leaves(small.files)
+    dropped = check(_with_leaves(small.files, lines[:5] + lines[6:]))
+    assert failing(dropped, "log.too_short") == [
+        "leaves.txt: the checkpoint covers 41 leaves, found 40"
+    ]
+    swapped = lines[:]
+    swapped[3], swapped[4] = swapped[4], swapped[3]
+    report = check(_with_leaves(small.files, swapped))
+    assert failing(report, "log.root_mismatch")
+    wheres = [f.where for f in report.failures if f.code == "submission.leaf_mismatch"]
+    assert any("line 4 (leaf 3)" in w for w in wheres), report.failures
+
+
+def test_unsigned_leaves_beyond_the_checkpoint(small: Built) -> None:
+    more = build(list(rows(41)), key=small.signer)
+    files = dict(more.files)
+    files[b.CHECKPOINT] = small.files[b.CHECKPOINT]
+    report = check(remanifest(files))
+    assert failing(report, "log.unsigned_leaves") == [
+        "leaves.txt lines 42-42: 1 leaves lie beyond the checkpoint's 41: no signature covers them"
+    ]
+
+
+def test_changed_regional_total(small: Built) -> None:
+    files = dict(small.files)
+    lines = files[b.RESULTS_JSON].decode().split("\n")
+    obj = json.loads(lines[2].rstrip(","))  # the first state
+    obj["valid"] += 1
+    lines[2] = b.dumps(obj) + ","
+    files[b.RESULTS_JSON] = "\n".join(lines).encode()
+    report = check(remanifest(files))
+    (fail,) = failing(report, "region.mismatch")
+    assert fail.startswith(f"results.json line 3 (region state {obj['code']}): valid: expected")
+
+
+def test_forged_checkpoint_and_other_tree(small: Built) -> None:
+    body = cp.Checkpoint.parse(small.files[b.CHECKPOINT].split(b"\n\n")[0] + b"\n")
+    forger = signer(small.signer.name, b"\x07" * 32)
+    forged = dict(small.files)
+    forged[b.CHECKPOINT] = cp.sign_checkpoint(body, forger)
+    report = check(remanifest(forged))
+    assert failing(report, "checkpoint.invalid")
+    other = dict(small.files)
+    fake_root = merkle.root_from_leaf_hashes([merkle.leaf_hash(b"x")] * body.size)
+    other[b.CHECKPOINT] = cp.sign_checkpoint(
+        cp.Checkpoint(body.origin, body.size, fake_root), small.signer
+    )
+    report = check(remanifest(other))
+    (fail,) = failing(report, "log.root_mismatch")
+    assert fake_root.hex() in fail
+
+
+def test_pinned_key_must_match(small: Built) -> None:
+    stranger = signer("actas.example/ve-2024", b"\x09" * 32).verifier().to_text()
+    report = check(small.files, pinned_key=stranger)
+    assert failing(report, "key.mismatch") and failing(report, "checkpoint.invalid")
+
+
+def test_changed_count_in_submissions_is_caught_by_rederivation(small: Built) -> None:
+    files = dict(small.files)
+    lines = files[b.SUBMISSIONS].decode().split("\n")
+    obj = json.loads(lines[5])
+    obj["counts"]["votes"]["maduro"] += 10
+    lines[5] = b.dumps(obj)
+    files[b.SUBMISSIONS] = "\n".join(lines).encode()
+    report = check(remanifest(files))
+    (fail,) = failing(report, "record.counts_mismatch")
+    assert fail.startswith("submissions.jsonl line 6 (leaf 5, synthetic.csv): votes: the row gives")
+    assert report.total_failures == 1  # tables were re-derived from the row, not the claim
+
+
+def test_parquet_copy_is_compared(small: Built) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(pa.BufferReader(small.files[b.TABLES_PARQUET]))
+    col = table.column("votes_maduro").to_pylist()
+    col[2] += 1
+    table = table.set_column(table.column_names.index("votes_maduro"), "votes_maduro", [col])
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    files = dict(small.files)
+    files[b.TABLES_PARQUET] = sink.getvalue().to_pybytes()
+    report = check(remanifest(files))
+    (fail,) = failing(report, "table.mismatch")
+    assert fail.startswith("tables.parquet row 2 (table ") and "votes_maduro" in fail
+
+
+def test_previous_checkpoint(small: Built) -> None:
+    prefix = [merkle.leaf_hash(leaf) for leaf in small.leaves[:20]]
+    root = merkle.root_from_leaf_hashes(prefix)
+    old = cp.sign_checkpoint(cp.Checkpoint(small.signer.name, 20, root), small.signer)
+    assert check(small.files, previous=old).checks["previous_checkpoint"] == 1
+    other = build(list(rows(20, seed=99)), key=small.signer)
+    report = check(small.files, previous=other.files[b.CHECKPOINT])
+    assert "the log was rewritten" in failing(report, "previous.root_mismatch")[0]
+    bigger = build(list(rows(50)), key=small.signer)
+    report = check(small.files, previous=bigger.files[b.CHECKPOINT])
+    assert failing(report, "previous.larger")
+
+
+def test_failures_are_capped_and_counted(small: Built) -> None:
+    files = dict(small.files)
+    files[b.SUBMISSIONS] = files[b.SUBMISSIONS].replace(b'"maduro":', b'"maduro":1')
+    report = verify(remanifest(files), max_failures=5)
+    assert len(report.failures) == 5 and report.total_failures > 5 and not report.ok
+
+
+def test_unreadable_row_and_bad_values_rederive_exactly() -> None:
+    bad = [
+        row(1, 1, 1, 1, 1, 500, [10, 5, 0, 0, 0, 0, 0, 0, 0, 0]),
+        b"1,X,1,Y,1,Z,10101001,2,500,abc,0,1,2,0,0,0,0,0,0,0,0,u",  # a non-number
+        b"1,X,1,Y,1,Z,10101001,3,500",  # too few fields
+        b'1,X,1,Y,1,"Z, quoted",10101001,4,500,3,0,1,2,0,0,0,0,0,0,0,0,u',
+        b"1,X,1,Y,1,Z,99999999999,5,500,3,0,1,2,0,0,0,0,0,0,0,0,u",  # a bad table id
+    ]
+    built = build(bad)
+    report = check(built.files)
+    assert report.ok, report.failures
+    assert report.checks["records_rederived"] == 5
+
+
+def test_photos_are_content_addressed(small: Built) -> None:
+    files = dict(small.files)
+    jpeg = b"\xff\xd8\xff" + b"x" * 10
+    import hashlib
+
+    sha = hashlib.sha256(jpeg).hexdigest()
+    files[b.photo_path(sha, jpeg)] = jpeg
+    files[f"photos/{sha[:2]}/{'0' * 64}.jpg"] = jpeg
+    report = check(remanifest(files))
+    assert failing(report, "photo.unreferenced") and failing(report, "photo.bad_path")
