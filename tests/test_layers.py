@@ -32,7 +32,19 @@ CORE = {
     "forensics",
     "audit",
 }
-APP = {"service", "web", "cli", "settings", "demo", "__main__", "analysis", "analysis_view", "ingest", "audits"}
+APP = {
+    "service",
+    "web",
+    "cli",
+    "settings",
+    "demo",
+    "__main__",
+    "analysis",
+    "analysis_view",
+    "ingest",
+    "audits",
+    "audits_cli",
+}
 # everything else under actas/ is an adapter (store, importer, tlog, export, imaging, ...)
 
 THIRD_PARTY_ALLOWED_IN_CORE = {

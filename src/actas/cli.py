@@ -591,6 +591,13 @@ def publish(
     )
 
 
+# Audits and quick counts (commands in audits_cli.py, over audits.py).
+from .audits_cli import audit_app, quickcount_app  # noqa: E402
+
+app.add_typer(audit_app, name="audit")
+app.add_typer(quickcount_app, name="quickcount")
+
+
 def main() -> None:
     app()
 
