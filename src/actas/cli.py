@@ -86,10 +86,17 @@ def _json(data: Any) -> None:
 @friendly
 def init(
     election: Annotated[str, typer.Option(help="A built-in election id (ve-2024) or a TOML file.")],
+    db: Annotated[
+        str | None,
+        typer.Option("--db", help="Database URL, e.g. postgresql://… (default: SQLite in home)."),
+    ] = None,
     home: HomeOpt = None,
 ) -> None:
     """Create a data folder for an election, with its checkpoint signing key."""
-    svc = Service.init(_settings(home), election)
+    settings = Settings.from_env(home=home, database_url=db or "")
+    svc = Service.init(settings, election)
+    if db:
+        settings.remember_database()  # later commands with this home use the same database
     out.print(f"Initialised [bold]{svc.election.name}[/] in {svc.settings.home}")
     out.print(f"Checkpoint verifier key: {svc.log.verifier().to_text()}")
 

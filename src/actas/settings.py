@@ -4,7 +4,8 @@
 variable               meaning                                          default
 =====================  ===============================================  =========================
 ACTAS_HOME             data folder (database, photos, keys, exports)    ./actas-data
-ACTAS_DATABASE_URL     SQLAlchemy URL (sqlite:///… or postgresql://…)   sqlite:///$ACTAS_HOME/actas.db
+ACTAS_DATABASE_URL     SQLAlchemy URL (sqlite:///… or postgresql://…)   $ACTAS_HOME/database.url, else
+                                                                        sqlite:///$ACTAS_HOME/actas.db
 ACTAS_BLOBS            photo store: a folder, or s3://bucket/prefix     $ACTAS_HOME/blobs
 ACTAS_S3_ENDPOINT      endpoint URL of an S3-compatible service         (AWS)
 ACTAS_ORIGIN           checkpoint origin line (the log's name)          actas.example/<election>
@@ -12,6 +13,9 @@ ACTAS_MAX_UPLOAD       largest accepted upload, bytes                   26214400
 ACTAS_GEOMETRY         GeoJSON of the top-level regions (portal map)    the election's [geometry]
 ACTAS_BUNDLE_DIR       export bundle folder listed on /downloads        $ACTAS_HOME/export
 =====================  ===============================================  =========================
+
+``actas init --db URL`` records the URL in ``$ACTAS_HOME/database.url`` (mode 0600:
+it may hold a password), so later commands with the same home use that database.
 """
 
 from __future__ import annotations
@@ -43,7 +47,9 @@ class Settings:
         home_path = Path(home or env.get("ACTAS_HOME") or "actas-data").resolve()
         settings = cls(
             home=home_path,
-            database_url=env.get("ACTAS_DATABASE_URL") or f"sqlite:///{home_path / 'actas.db'}",
+            database_url=env.get("ACTAS_DATABASE_URL")
+            or _recorded_database(home_path)
+            or f"sqlite:///{home_path / 'actas.db'}",
             blobs=env.get("ACTAS_BLOBS") or str(home_path / "blobs"),
             s3_endpoint=env.get("ACTAS_S3_ENDPOINT", ""),
             origin=env.get("ACTAS_ORIGIN", ""),
@@ -57,3 +63,21 @@ class Settings:
     @property
     def keys_dir(self) -> Path:
         return self.home / "keys"
+
+    def remember_database(self) -> None:
+        """Record ``database_url`` in the home folder for later commands (mode 0600)."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        path = self.home / DATABASE_FILE
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(self.database_url + "\n")
+
+
+DATABASE_FILE = "database.url"
+
+
+def _recorded_database(home: Path) -> str:
+    try:
+        return (home / DATABASE_FILE).read_text("utf-8").strip()
+    except FileNotFoundError:
+        return ""
