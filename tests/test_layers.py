@@ -28,6 +28,10 @@ CORE = {
     "leaf",
     "merkle",
     "checkpoint",
+    "bundle",
+    "replay",
+    "compare",
+    "rederive",
     "verify",
     "forensics",
     "audit",
@@ -53,6 +57,7 @@ THIRD_PARTY_ALLOWED_IN_CORE = {
     "audit": {"numpy", "scipy"},
     "tally": {"numpy"},
     "verify": {"numpy"},
+    "bundle": {"numpy"},
 }
 FORBIDDEN_STDLIB_IN_CORE = {
     "os",
