@@ -503,10 +503,16 @@ def reported_from_file(
     return out
 
 
-def _ballots(c: Counts) -> int:
-    if c.ballots is not None:
-        return c.ballots
-    return c.valid + (c.null or 0) + (c.invalid or 0)
+def _batch(table_id: str, counts: Mapping[str, Any], pos: Sequence[int]) -> Batch:
+    """A batch from counts as JSON (``Counts.to_json``): the contest's votes and the ballots.
+
+    Ballots are the stated ballots, else valid + null + invalid votes (those known).
+    """
+    votes = counts["votes"]
+    ballots = counts.get("ballots")
+    if ballots is None:
+        ballots = sum(votes) + (counts.get("null") or 0) + (counts.get("invalid") or 0)
+    return Batch(table_id, tuple(int(votes[i]) for i in pos), int(ballots))
 
 
 def create_rla(
@@ -538,24 +544,19 @@ def create_rla(
     if reported is None:
         with svc.store.read() as conn:
             size = svc.store.size(conn)
-            results: dict[str, Counts] = {
-                str(r.table_id): r.counts
-                for r in svc.store.table_results(conn)
-                if r.status.counted and r.counts is not None
-            }
+            stored = svc.store.counted_counts(conn)
+        batches = [_batch(t, json.loads(c), pos) for t, c in stored]
         source: dict[str, str | int] = {"source": "actas", "log_size": size}
     else:
         results = reported_from_file(svc, reported, reported_name, fmt, mapping_file)
+        batches = [_batch(t, c.to_json(), pos) for t, c in sorted(results.items())]
         source = {
             "source": "file",
             "name": reported_name,
             "sha256": hashlib.sha256(reported).hexdigest(),
         }
-    if not results:
+    if not batches:
         raise InputError("no reported table results to audit: import results first")
-    batches = [
-        Batch(t, tuple(c.votes[i] for i in pos), _ballots(c)) for t, c in sorted(results.items())
-    ]
     source["tables"] = len(batches)
     with svc.store.write() as conn:
         index = _index(conn)
