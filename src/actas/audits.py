@@ -66,6 +66,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CHANNEL",
     "INDEX_KEY",
+    "Allocation",
     "QuickCountPlan",
     "create_quick_count",
     "create_rla",

@@ -28,6 +28,7 @@ from actas.audit import frame_sha256
 from actas.cli import app
 from actas.errors import InputError, NotFound
 from actas.leaf import decode_leaf
+from actas.model import Counts, Source, Submission, SubmissionKind, TableId
 from actas.service import Service
 from actas.settings import Settings
 
@@ -327,9 +328,32 @@ def test_cli_rla_on_reported_file(tmp_path: Path) -> None:
         app, ["audit", "rla", "record", created["audit"], first, "--not-found", "--home", home]
     )
     assert bad.exit_code == 2 and "already audited" in bad.output
-    second = next(p for p in st["pending"] if p != first)
+    second, third = [p for p in st["pending"] if p != first][:2]
+    svc = Service.open(Settings.from_env(env={}, home=home))
+    typed = Submission(
+        kind=SubmissionKind.TRANSCRIPTION,
+        source=Source("transcription", "volunteer-3"),
+        received_at=svc.clock(),
+        raw=b"maduro=200 gonzalez=100",
+        table_id=TableId(second),
+        counts=Counts(votes=(200, 0, 0, 0, 0, 0, 0, 100, 0, 0)),
+    )
+    with svc.store.write() as conn:
+        (typed_seq,) = svc.log.append(conn, [typed])
+    svc.close()
     st = json.loads(
-        run("audit", "rla", "record", created["audit"], second, "--not-found", "--home", home,
+        run("audit", "rla", "record", created["audit"], second, "--from-transcription",
+            "--home", home, "--json")
+    )  # fmt: skip
+    rec = st["draws"][[d["table_id"] for d in st["draws"]].index(second)]
+    assert rec["audited"] and rec["taint"] == 0
+    svc = Service.open(Settings.from_env(env={}, home=home))
+    logged = leaf_document(svc, st["recorded"]["seq"], "audit.record")
+    svc.close()
+    assert logged["from_leaf"] == typed_seq and logged["method"] == "from_transcription"
+    assert logged["counts"]["maduro"] == 200
+    st = json.loads(
+        run("audit", "rla", "record", created["audit"], third, "--not-found", "--home", home,
             "--json")
     )  # fmt: skip
     assert st["decision"] == "full_hand_count" and st["discrepancies"][0]["missing"]

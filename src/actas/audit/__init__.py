@@ -1,6 +1,6 @@
 """Audits: reproducible sampling from a public seed, quick counts, risk-limiting audits.
 
-Pure core (no I/O, clock, environment or global randomness). Four modules:
+Pure core (no I/O, clock, environment or global randomness). Five modules:
 
 * :mod:`actas.audit.sampling` — SHA-256 tickets, samples without replacement,
   stratified samples, PPEB draws, canonical frame bytes;
@@ -8,7 +8,9 @@ Pure core (no I/O, clock, environment or global randomness). Four modules:
   proportional / Neyman allocation) and the stratified ratio estimator;
 * :mod:`actas.audit.macro` — MACRO error bounds and the zero-error sample size;
 * :mod:`actas.audit.rla` — batch-comparison RLA: PPEB draws, taints,
-  Kaplan–Markov p-values, stop / continue / full hand count.
+  Kaplan–Markov p-values, stop / continue / full hand count;
+* :mod:`actas.audit.commitment` — the documents an audit logs (frame
+  commitment, seed, audited values) and the sample recomputed from them.
 
 The procedures, byte formats and caveats are specified in ``docs/audit.md``.
 """
