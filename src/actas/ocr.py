@@ -6,9 +6,10 @@ where :func:`actas.synth.layout_for` says it is (one box per party card, the
 valid and null totals and the table id), reads the digits with Tesseract
 (a digit whitelist; the number boxes stacked one per line and read as a block
 in one call, ``--psm 6``, and the table id as one line, ``--psm 7``) at three
-scales, keeps what a majority of the three passes agree on, and checks the
-cards against the printed valid total. Tesseract's reading of a lone digit
-depends on its size in pixels; the vote removes nearly all of those slips.
+scales, keeps what a majority of the passes agree on (two more passes when a
+box has no majority), and checks the cards against the printed valid total.
+Tesseract's reading of a lone digit depends on its size in pixels; the vote
+removes nearly all of those slips.
 
 The result is an :class:`OcrReading`: a *proposal* that a person must confirm
 before it counts (``needs_confirmation`` is always true), never a tally. The
@@ -29,6 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from PIL import Image, ImageOps
 
 from .errors import ImageError
@@ -41,6 +43,7 @@ __all__ = ["OcrCell", "OcrReading", "OcrUnavailable", "read_counts", "tesseract_
 _BLOCK = "--psm 6 -c tessedit_char_whitelist=0123456789"
 _TABLE = "--psm 7 -c tessedit_char_whitelist=0123456789."
 _WIDTHS = (1200, 1600, 2000)  # sheet widths of the three passes that vote
+_EXTRA_WIDTHS = (1400, 1800)  # two more passes when a box has no majority
 _TABLE_ID = re.compile(r"^\d{9}\.\d{2}$")
 
 
@@ -116,6 +119,7 @@ def read_counts(
     layout: Layout | None = None,
     limits: Limits = DEFAULT_LIMITS,
     widths: Sequence[int] = _WIDTHS,
+    extra_widths: Sequence[int] = _EXTRA_WIDTHS,
 ) -> OcrReading:
     """Read the printed counts of a photo of ``election``'s acta (see the module docstring)."""
     tess = _tesseract()
@@ -133,7 +137,10 @@ def read_counts(
 
     with ThreadPoolExecutor(2) as pool:  # Tesseract runs as a subprocess per call
         passes = list(pool.map(one_pass, widths))
-    cells = [_vote(name, [p[i] for p in passes]) for i, name in enumerate(names)]
+        cells = [_vote(name, [p[i] for p in passes]) for i, name in enumerate(names)]
+        if any(c.value is None for c in cells) and extra_widths:
+            passes += list(pool.map(one_pass, extra_widths))
+            cells = [_vote(name, [p[i] for p in passes]) for i, name in enumerate(names)]
     by = {c.field: c for c in cells}
     options = tuple(by[f"option:{i}"].value for i in range(len(layout.numbers)))
     valid, null, table = by["valid"].value, by["null"].value, by["table"]
@@ -152,10 +159,17 @@ def read_counts(
 
 
 def _vote(name: str, texts: Sequence[str]) -> OcrCell:
-    """The reading most passes agree on; unreadable unless a strict majority agrees."""
-    best, n = Counter(texts).most_common(1)[0]
-    if n * 2 <= len(texts) or not best:
-        return OcrCell(name, best if n * 2 > len(texts) else "", None, 0.0)
+    """What most passes read; unreadable unless two or more agree and outvote the rest.
+
+    A pass that read nothing abstains. ``confidence`` is the share of all
+    passes that agree.
+    """
+    said = [t for t in texts if t]
+    if not said:
+        return OcrCell(name, "", None, 0.0)
+    best, n = Counter(said).most_common(1)[0]
+    if n < 2 or n * 2 <= len(said):
+        return OcrCell(name, "", None, 0.0)
     value = _number(best) if name != "table" else (0 if _TABLE_ID.match(best) else None)
     return OcrCell(name, best, value, n / len(texts) if value is not None else 0.0)
 
@@ -169,7 +183,7 @@ def _crop(img: Image.Image, box: Box) -> Image.Image:
     padding around it reads as a 1.
     """
     crop = img.crop(box.inset(0.07).px(img.width, img.height))
-    paper = max(1, sorted(crop.getdata())[crop.width * crop.height * 3 // 4])
+    paper = max(1, int(np.percentile(np.asarray(crop), 75)))
     return crop.point([min(255, v * 255 // paper) for v in range(256)])
 
 
