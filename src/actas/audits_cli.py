@@ -10,7 +10,8 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -83,8 +84,14 @@ def friendly(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _open(home: Path | None) -> Service:
-    return Service.open(Settings.from_env(home=home))
+@contextmanager
+def _service(home: Path | None) -> Iterator[Service]:
+    """The service over ``home``, closed after the command (no connection left open)."""
+    svc = Service.open(Settings.from_env(home=home))
+    try:
+        yield svc
+    finally:
+        svc.close()
 
 
 def _json(data: Any) -> None:
@@ -138,33 +145,33 @@ def audit_create(
     as_json: JsonOpt = False,
 ) -> None:
     """Commit an audit's frame and parameters to the log, before any seed exists."""
-    svc = _open(home)
-    if kind == "quickcount":
-        data = audits.create_quick_count(
-            svc,
-            margin,
-            confidence=confidence,
-            allocation=_allocation(allocation),
-            design_effect=_deff(design_effect),
-            turnout=turnout,
-            actor=actor,
-        )
-    elif kind == "rla":
-        if not winner:
-            raise InputError("an RLA needs --winner")
-        data = audits.create_rla(
-            svc,
-            winner,
-            loser or (),
-            risk_limit=risk_limit,
-            reported=None if reported is None else _read(reported),
-            reported_name=reported.name if reported else "",
-            fmt=fmt,
-            mapping_file=mapping,
-            actor=actor,
-        )
-    else:
+    if kind not in ("quickcount", "rla"):
         raise InputError(f"--kind must be quickcount or rla, got {kind!r}")
+    if kind == "rla" and not winner:
+        raise InputError("an RLA needs --winner")
+    with _service(home) as svc:
+        if kind == "quickcount":
+            data = audits.create_quick_count(
+                svc,
+                margin,
+                confidence=confidence,
+                allocation=_allocation(allocation),
+                design_effect=_deff(design_effect),
+                turnout=turnout,
+                actor=actor,
+            )
+        else:
+            data = audits.create_rla(
+                svc,
+                winner,
+                loser or (),
+                risk_limit=risk_limit,
+                reported=None if reported is None else _read(reported),
+                reported_name=reported.name if reported else "",
+                fmt=fmt,
+                mapping_file=mapping,
+                actor=actor,
+            )
     _print_created(data, as_json)
 
 
@@ -204,7 +211,8 @@ def audit_randomness(
     as_json: JsonOpt = False,
 ) -> None:
     """Log public randomness as it is read out, to be used later with 'audit seed --leaf'."""
-    data = audits.log_randomness(_open(home), seed, note, actor)
+    with _service(home) as svc:
+        data = audits.log_randomness(svc, seed, note, actor)
     if as_json:
         _json(data)
         return
@@ -224,7 +232,8 @@ def audit_seed(
     as_json: JsonOpt = False,
 ) -> None:
     """Log the seed (after the commitment) and draw the sample."""
-    data = audits.set_seed(_open(home), audit, seed, leaf=leaf, actor=actor)
+    with _service(home) as svc:
+        data = audits.set_seed(svc, audit, seed, leaf=leaf, actor=actor)
     if as_json:
         _json(data)
         return
@@ -236,7 +245,8 @@ def audit_seed(
 @friendly
 def audit_list(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     """Every audit and quick count with its leaves."""
-    rows = audits.list_audits(_open(home))
+    with _service(home) as svc:
+        rows = audits.list_audits(svc)
     if as_json:
         _json(rows)
         return
@@ -253,7 +263,8 @@ def audit_list(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
 @friendly
 def audit_status(audit: AuditArg, home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     """Where an audit or quick count stands."""
-    data = audits.status(_open(home), audit)
+    with _service(home) as svc:
+        data = audits.status(svc, audit)
     if as_json:
         _json(data)
         return
@@ -277,18 +288,18 @@ def rla_create(
     as_json: JsonOpt = False,
 ) -> None:
     """Commit an RLA: the reported results (manifest), contest and risk limit."""
-    data = audits.create_rla(
-        _open(home),
-        winner,
-        loser or (),
+    audit_create(
+        "rla",
+        winner=winner,
+        loser=loser,
         risk_limit=risk_limit,
-        reported=None if reported is None else _read(reported),
-        reported_name=reported.name if reported else "",
+        reported=reported,
         fmt=fmt,
-        mapping_file=mapping,
+        mapping=mapping,
         actor=actor,
+        home=home,
+        as_json=as_json,
     )
-    _print_created(data, as_json)
 
 
 def _parse_counts(text: str) -> dict[str, int]:
@@ -343,17 +354,18 @@ def rla_record(
         raise InputError(
             "give exactly one of --counts, --from-transcription, --from-leaf, --not-found"
         )
-    data = audits.record(
-        _open(home),
-        audit,
-        table_id,
-        None if counts is None else _parse_counts(counts),
-        from_leaf=from_leaf,
-        from_transcription=from_transcription,
-        actor=actor,
-        note=note,
-        replace=replace,
-    )
+    with _service(home) as svc:
+        data = audits.record(
+            svc,
+            audit,
+            table_id,
+            None if counts is None else _parse_counts(counts),
+            from_leaf=from_leaf,
+            from_transcription=from_transcription,
+            actor=actor,
+            note=note,
+            replace=replace,
+        )
     if as_json:
         _json(data)
         return
@@ -385,22 +397,24 @@ def qc_design(
     as_json: JsonOpt = False,
 ) -> None:
     """Design a stratified quick count over the election's tables and commit it."""
-    svc = _open(home)
     kwargs: dict[str, Any] = {
         "confidence": confidence,
         "allocation": _allocation(allocation),
         "design_effect": _deff(design_effect),
         "turnout": turnout,
     }
-    if dry_run:
-        design = audits.plan_quick_count(svc, margin, **kwargs).to_json()
-        if as_json:
-            _json(design)
+    with _service(home) as svc:
+        if dry_run:
+            design = audits.plan_quick_count(svc, margin, **kwargs).to_json()
         else:
-            _print_design(design)
-            out.print("(dry run: nothing logged)")
-        return
-    _print_created(audits.create_quick_count(svc, margin, actor=actor, **kwargs), as_json)
+            created = audits.create_quick_count(svc, margin, actor=actor, **kwargs)
+    if not dry_run:
+        _print_created(created, as_json)
+    elif as_json:
+        _json(design)
+    else:
+        _print_design(design)
+        out.print("(dry run: nothing logged)")
 
 
 @quickcount_app.command("status")

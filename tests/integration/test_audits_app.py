@@ -301,9 +301,13 @@ def run(*args: str) -> str:
     return result.output
 
 
-def test_cli_rla_on_reported_file(tmp_path: Path) -> None:
+def test_cli_rla_on_reported_file(
+    tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The RLA commands end to end, on SQLite and on PostgreSQL (``db_url``)."""
+    monkeypatch.setenv("ACTAS_DATABASE_URL", db_url)
     home = str(tmp_path / "h")
-    run("init", "--election", "ve-2024", "--home", home)
+    Service.init(Settings.from_env(home=home), "ve-2024").close()  # closed: no stray connection
     cne = tmp_path / "cne.csv"
     cne.write_text(
         HEADER + "".join(ROW.format(m=m, valid=300, eg=100, nm=200) for m in range(1, 5))
@@ -329,7 +333,7 @@ def test_cli_rla_on_reported_file(tmp_path: Path) -> None:
     )
     assert bad.exit_code == 2 and "already audited" in bad.output
     second, third = [p for p in st["pending"] if p != first][:2]
-    svc = Service.open(Settings.from_env(env={}, home=home))
+    svc = Service.open(Settings.from_env(home=home))
     typed = Submission(
         kind=SubmissionKind.TRANSCRIPTION,
         source=Source("transcription", "volunteer-3"),
@@ -347,7 +351,7 @@ def test_cli_rla_on_reported_file(tmp_path: Path) -> None:
     )  # fmt: skip
     rec = st["draws"][[d["table_id"] for d in st["draws"]].index(second)]
     assert rec["audited"] and rec["taint"] == 0
-    svc = Service.open(Settings.from_env(env={}, home=home))
+    svc = Service.open(Settings.from_env(home=home))
     logged = leaf_document(svc, st["recorded"]["seq"], "audit.record")
     svc.close()
     assert logged["from_leaf"] == typed_seq and logged["method"] == "from_transcription"
