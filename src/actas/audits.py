@@ -41,6 +41,7 @@ from .audit import (
     Contest,
     Draw,
     MacroBounds,
+    QuickCountDesign,
     RlaResult,
     RlaStatus,
     StratumPlan,
@@ -261,7 +262,7 @@ class QuickCountPlan:
     strata_level: str
     strata: Mapping[str, str]  # table id -> stratum (top-level region)
     plans: Mapping[str, StratumPlan]
-    design: Any  # actas.audit.QuickCountDesign
+    design: QuickCountDesign
     design_effect_note: str
     notes: tuple[str, ...]
     params: Mapping[str, str | int]
