@@ -543,13 +543,9 @@ def create_rla(
     names = tuple(c for c in ids if c in chosen)
     pos = [ids.index(c) for c in names]
     contest = Contest(names, tuple(winners), tuple(losers))
-    if reported is None:
-        with svc.store.read() as conn:
-            size = svc.store.size(conn)
-            stored = svc.store.counted_counts(conn)
-        batches = [_batch(t, json.loads(c), pos) for t, c in stored]
-        source: dict[str, str | int] = {"source": "actas", "log_size": size}
-    else:
+    source: dict[str, str | int]
+    batches: list[Batch] = []
+    if reported is not None:
         results = reported_from_file(svc, reported, reported_name, fmt, mapping_file)
         batches = [_batch(t, c.to_json(), pos) for t, c in sorted(results.items())]
         source = {
@@ -557,10 +553,17 @@ def create_rla(
             "name": reported_name,
             "sha256": hashlib.sha256(reported).hexdigest(),
         }
-    if not batches:
-        raise InputError("no reported table results to audit: import results first")
-    source["tables"] = len(batches)
+    # Actas's own results are read in the commitment's write transaction, so the
+    # manifest is exactly the counted results of the log before the commitment.
     with svc.store.write() as conn:
+        if reported is None:
+            size = svc.store.size(conn)
+            stored = svc.store.counted_counts(conn)
+            batches = [_batch(t, json.loads(c), pos) for t, c in stored]
+            source = {"source": "actas", "log_size": size}
+        if not batches:
+            raise InputError("no reported table results to audit: import results first")
+        source["tables"] = len(batches)
         index = _index(conn)
         audit_id = _new_id(index, "rla")
         raw = doc.rla_commitment(

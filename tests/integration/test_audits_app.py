@@ -194,6 +194,8 @@ def test_rla_zero_discrepancies_confirm(v1: Service) -> None:
     size = v1.log.size()
     created = audits.create_rla(v1, ["gonzalez"], risk_limit=0.05)
     assert created["initial_sample_size"] == 10
+    assert created["reported"] == {"source": "actas", "log_size": size, "tables": 24_532}
+    assert created["commitment_seq"] == size  # the manifest is the log before the commitment
     assert created["total_bound"] == pytest.approx(3.7331, abs=1e-4)
     commit = leaf_document(v1, created["commitment_seq"], "audit.commit")
     assert commit["manifest_sha256"] == hashlib.sha256(commit["manifest"].encode()).hexdigest()
