@@ -115,13 +115,19 @@ def open_image(
     scale not smaller than ``size``; the size is in stored, pre-rotation pixels).
     Raises :class:`ImageError` with a clear message for anything unsafe or broken.
     """
-    im = _open_lazy(data, limits)
+    return _load(_open_lazy(data, limits), draft, transpose)
+
+
+def _load(
+    im: Image.Image, draft: tuple[str, tuple[int, int]] | None, transpose: bool = True
+) -> Image.Image:
+    """Decode the pixels of a header-checked image, upright."""
     try:
         if draft is not None and im.format == "JPEG":
             im.draft(draft[0], draft[1])
         im.load()
         if transpose:
-            im = ImageOps.exif_transpose(im)
+            ImageOps.exif_transpose(im, in_place=True)
     except Image.DecompressionBombError as exc:
         raise ImageError(f"the photo is too large to open safely: {exc}") from None
     except _OPEN_ERRORS as exc:
@@ -219,6 +225,7 @@ def first_parsing(candidates: Iterable[bytes], parse: Callable[[bytes], T]) -> P
 
 
 _QR = zxingcpp.BarcodeFormat.QRCode
+_FULL_GREY = ("L", (1 << 30, 1 << 30))  # JPEG draft: grey, no downscaling
 
 
 def _any(_: bytes) -> bool:
@@ -242,9 +249,16 @@ class ZxingDecoder:
 
     def decode(self, image_bytes: bytes) -> DecodeResult:
         t0 = time.perf_counter()
-        lazy = _open_lazy(image_bytes, self.limits)
-        width, height, fmt = lazy.width, lazy.height, str(lazy.format)
-        lazy.close()
+        header = _open_lazy(image_bytes, self.limits)
+        width, height, fmt = header.width, header.height, str(header.format)
+        lazy: Image.Image | None = header
+
+        def opened() -> Image.Image:
+            """The header-checked image for the first decode, a fresh one after that."""
+            nonlocal lazy
+            im, lazy = lazy, None
+            return im if im is not None else _open_lazy(image_bytes, self.limits)
+
         full: Image.Image | None = None
         crop: Image.Image | None = None
         timings: list[tuple[str, float]] = []
@@ -254,13 +268,12 @@ class ZxingDecoder:
             if stage == "half":
                 if fmt != "JPEG" or min(width, height) < self.half_min_side:
                     continue  # no cheap half-size decode, or too small to halve
-                half = ("L", (width // 2, height // 2))
-                texts = self._read(open_image(image_bytes, limits=self.limits, draft=half))
+                texts = self._read(_load(opened(), ("L", (width // 2, height // 2))))
             elif stage == "full":
-                full = full or self._full(image_bytes)
+                full = full or _load(opened(), _FULL_GREY).convert("L")
                 texts = self._read(full)
             elif stage in ("bottom", "sharpened"):
-                full = full or self._full(image_bytes)
+                full = full or _load(opened(), _FULL_GREY).convert("L")
                 crop = crop or _bottom(full, self.bottom)
                 if stage == "sharpened":
                     texts = self._read(crop.filter(_SHARPEN))
@@ -294,10 +307,6 @@ class ZxingDecoder:
             format=fmt,
             timings=tuple(timings),
         )
-
-    def _full(self, data: bytes) -> Image.Image:
-        img = open_image(data, limits=self.limits, draft=("L", (1 << 30, 1 << 30)))
-        return img.convert("L")
 
     def _read(self, img: Image.Image, binarizer: Any = None) -> list[bytes]:
         kwargs: dict[str, Any] = {"formats": _QR, "try_invert": False}
