@@ -48,6 +48,7 @@ APP = {
     "ingest",
     "audits",
     "audits_cli",
+    "queue",
 }
 # everything else under actas/ is an adapter (store, importer, tlog, export, imaging, ...)
 

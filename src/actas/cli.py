@@ -433,6 +433,77 @@ def ingest(
         out.print(f"  {problem}", markup=False, highlight=False)
 
 
+@app.command()
+@friendly
+def enqueue(
+    paths: Annotated[list[Path], typer.Argument(help="Photo files or folders.")],
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Store photos in the blob store and queue their decoding for 'actas worker' (PostgreSQL)."""
+    from .queue import enqueue_paths
+
+    summary = enqueue_paths(_settings(home), paths)
+    if as_json:
+        _json(summary.to_json())
+        return
+    out.print(
+        f"{summary.photos} photos: {summary.enqueued} queued, {summary.duplicates} already in, "
+        f"{summary.rejected} not stored ({summary.seconds:.1f} s)"
+    )
+
+
+@app.command()
+@friendly
+def worker(
+    concurrency: Annotated[int, typer.Option(help="Worker processes (one job each).")] = 1,
+    queue: Annotated[
+        list[str] | None,
+        typer.Option(help="Queues to take jobs from: photos, signer (default: all)."),
+    ] = None,
+    burst: Annotated[bool, typer.Option(help="Stop when no job is left.")] = False,
+    stalled_after: Annotated[
+        float, typer.Option(help="Seconds without a heartbeat before a worker counts as dead.")
+    ] = 30.0,
+    home: HomeOpt = None,
+) -> None:
+    """Take jobs from the queue: decode photos, retally, sign checkpoints (signer only)."""
+    import logging
+
+    from .queue import QueueOptions, run_worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    options = QueueOptions(heartbeat=max(stalled_after / 3, 0.2), stalled_after=stalled_after)
+    run_worker(
+        _settings(home), concurrency=concurrency, queues=queue, wait=not burst, options=options
+    )
+
+
+@app.command()
+@friendly
+def jobs(
+    retry_failed: Annotated[
+        bool, typer.Option("--retry-failed", help="Queue the failed jobs again.")
+    ] = False,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Queued, running, done and failed jobs; failed ones with the error of each attempt."""
+    from . import queue
+
+    if retry_failed:
+        out.print(f"{queue.retry_failed(_settings(home))} failed jobs queued again")
+    status = queue.job_status(_settings(home))
+    if as_json:
+        _json(status)
+        return
+    for task, counts in status["tasks"].items():
+        out.print(f"{task}: " + ", ".join(f"{s} {n:,}" for s, n in counts.items()), markup=False)
+    for job in status["failed"]:
+        last = job["errors"][-1]["error"] if job["errors"] else "(no error recorded)"
+        out.print(f"failed job {job['job_id']} {job['args']}: {last}", markup=False)
+
+
 @app.command("export")
 @friendly
 def export_(

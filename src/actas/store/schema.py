@@ -21,6 +21,7 @@ from sqlalchemy import (
 __all__ = [
     "checkpoints",
     "findings",
+    "job_errors",
     "meta",
     "metadata",
     "nodes",
@@ -174,4 +175,21 @@ photos = Table(
     Column("ocr", Text, nullable=True),  # an OCR reading held for confirmation (JSON)
     Index("ix_photos_table", "table_id"),
     Index("ix_photos_phash", "phash"),
+)
+
+# The error of every failed attempt of a queued job (actas.queue): a job that fails for
+# good stays in procrastinate's ``failed`` state (the dead letters) and its errors are here.
+job_errors = Table(
+    "job_errors",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("job_id", BigInteger, nullable=False),
+    Column("task", String(128), nullable=False),
+    Column("args", Text, nullable=False),  # JSON
+    Column("attempt", Integer, nullable=False),  # 1 = the first run
+    Column("error", Text, nullable=False),
+    Column("at", String(40), nullable=False),
+    Index("ix_job_errors_job", "job_id"),
 )

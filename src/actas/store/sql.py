@@ -48,6 +48,7 @@ __all__ = ["LoggedSubmission", "SqlStore", "fold_name"]
 
 _CHUNK = 500
 _LOCK_ID = 0x41637461  # "Acta": advisory lock key for the log sequencer on PostgreSQL
+_MIGRATE_LOCK_ID = 0x4163746D  # "Actm": one process at a time migrates a PostgreSQL store
 
 
 def fold_name(name: str) -> str:
@@ -205,6 +206,8 @@ class SqlStore:
         cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
         try:
             with self.engine.begin() as conn:
+                if not self.is_sqlite:  # several workers may start at once
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATE_LOCK_ID})
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, "head")
         except SQLAlchemyError as exc:
@@ -635,6 +638,33 @@ class SqlStore:
         c = s.findings.c
         rows = conn.execute(select(c.code, c.severity, func.count()).group_by(c.code, c.severity))
         return {(str(a), str(b)): int(n) for a, b, n in rows}
+
+
+    # ----------------------------------------------------------------- queue errors
+
+    def add_job_error(
+        self, *, job_id: int, task: str, args: str, attempt: int, error: str, at: str
+    ) -> None:
+        """Record the error of one failed attempt of a queued job (``actas.queue``)."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(s.job_errors).values(
+                    job_id=job_id, task=task, args=args, attempt=attempt, error=error[:4000], at=at
+                )
+            )
+
+    def job_errors(self, job_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+        """job id -> its recorded errors, oldest first."""
+        out: dict[int, list[dict[str, Any]]] = {}
+        c = s.job_errors.c
+        with self.read() as conn:
+            for where in _matching(conn, c.job_id, list(job_ids)):
+                q = select(c.job_id, c.attempt, c.error, c.at).where(where).order_by(c.id)
+                for job_id, attempt, error, at in conn.execute(q):
+                    out.setdefault(int(job_id), []).append(
+                        {"attempt": int(attempt), "error": str(error), "at": str(at)}
+                    )
+        return out
 
 
 def _logged(r: Any, fs: list[Finding]) -> LoggedSubmission:
