@@ -129,6 +129,7 @@ class Compare:
             what,
             lambda line, k: f"{path} line {line} ({_label(what, k)})",
             path,
+            quote=False,
         )
         if self.total == before:
             self.fail("file.not_canonical", path, _not_canonical(data, canonical))
@@ -174,6 +175,7 @@ class Compare:
         what: str,
         where: Any,
         path: str,
+        quote: bool = True,
     ) -> None:
         by_key: dict[tuple[Any, ...], tuple[int, Any]] = {}
         for pos, obj in found:
@@ -190,7 +192,7 @@ class Compare:
             if hit is None:
                 self.fail(f"{what}.missing", f"{path} ({_label(what, k)})", "expected, not found")
                 continue
-            diffs = list(differences(obj, hit[1]))
+            diffs = list(differences(obj, hit[1], quote=quote))
             if diffs:
                 more = f" (and {len(diffs) - _MAX_DIFFS} more)" if len(diffs) > _MAX_DIFFS else ""
                 self.fail(
@@ -200,17 +202,20 @@ class Compare:
             self.fail(f"{what}.extra", where(pos, k), "published, but the log gives no such entry")
 
 
-def differences(expected: Any, found: Any, path: str = "") -> Iterator[str]:
-    """``path: expected X, found Y`` for every leaf value that differs."""
+def differences(expected: Any, found: Any, path: str = "", quote: bool = True) -> Iterator[str]:
+    """``path: expected X, found Y`` for every leaf value that differs.
+
+    Values are shown as JSON, or (``quote=False``, for CSV cells) as plain text.
+    """
     if isinstance(expected, Mapping) and isinstance(found, Mapping):
         for key in sorted(set(expected) | set(found), key=str):
             p = f"{path}.{key}" if path else str(key)
             if key not in found:
-                yield f"{p}: missing (expected {_short(expected[key])})"
+                yield f"{p}: missing (expected {_short(expected[key], quote)})"
             elif key not in expected:
-                yield f"{p}: unexpected (found {_short(found[key])})"
+                yield f"{p}: unexpected (found {_short(found[key], quote)})"
             else:
-                yield from differences(expected[key], found[key], p)
+                yield from differences(expected[key], found[key], p, quote)
     elif (
         isinstance(expected, list)
         and isinstance(found, list)
@@ -218,9 +223,9 @@ def differences(expected: Any, found: Any, path: str = "") -> Iterator[str]:
         and all(isinstance(e, Mapping) and "id" in e for e in expected)
     ):
         for e, f in zip(expected, found, strict=True):
-            yield from differences(e, f, f"{path}[{e['id']}]")
+            yield from differences(e, f, f"{path}[{e['id']}]", quote)
     elif not _same(expected, found):
-        yield f"{path}: expected {_short(expected)}, found {_short(found)}"
+        yield f"{path}: expected {_short(expected, quote)}, found {_short(found, quote)}"
 
 
 def _same(a: Any, b_: Any) -> bool:
@@ -231,8 +236,11 @@ def _hashable(v: Any) -> Any:
     return json.dumps(v, sort_keys=True) if isinstance(v, dict | list) else v
 
 
-def _short(v: Any) -> str:
-    text = json.dumps(v, ensure_ascii=False, sort_keys=True)
+def _short(v: Any, quote: bool = True) -> str:
+    if not quote and isinstance(v, str):
+        text = repr(v) if v == "" or v != v.strip() else v
+    else:
+        text = json.dumps(v, ensure_ascii=False, sort_keys=True)
     return text if len(text) <= 80 else text[:77] + "..."
 
 
