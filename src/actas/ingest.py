@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, or_, select
 
 from . import rules
 from .blobs import BlobStore, open_blobs
@@ -362,10 +362,19 @@ class Ingestor:
         if not mine:
             return rows
         c = schema.photos.c
-        known = conn.execute(
-            select(c.table_id, c.phash, c.sha256).where(
-                c.phash.is_not(None), c.table_id.is_not(None)
+        # candidates share a band of the hash (pigeonhole: 5 bands, at most 4 bits differ),
+        # found through the band indexes instead of reading every photo
+        signed = [_signed(r.phash) for _, _, r in mine]
+        near = or_(
+            *(
+                schema.phash_band(c.phash, band).in_(
+                    sorted({(v >> shift) & mask for v in signed if v is not None})
+                )
+                for band, (shift, mask) in enumerate(schema.PHASH_BANDS)
             )
+        )
+        known = conn.execute(
+            select(c.table_id, c.phash, c.sha256).where(near, c.table_id.is_not(None))
         ).all()
         for seq, sub, reading in mine:
             assert reading.phash is not None

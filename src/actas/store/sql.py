@@ -47,6 +47,7 @@ from . import schema as s
 __all__ = ["LoggedSubmission", "SqlStore", "fold_name"]
 
 _CHUNK = 500
+_COPY_MIN = 32  # PostgreSQL: COPY from this many rows, INSERT below
 _LOCK_ID = 0x41637461  # "Acta": advisory lock key for the log sequencer on PostgreSQL
 _MIGRATE_LOCK_ID = 0x4163746D  # "Actm": one process at a time migrates a PostgreSQL store
 
@@ -132,13 +133,14 @@ def bulk_insert(conn: Connection, table: Any, rows: Sequence[Mapping[str, Any]])
 
     SQLite: ``executemany`` of the SQL SQLAlchemy compiles for the dialect, without
     per-row parameter processing. PostgreSQL: ``COPY … FROM STDIN`` on the same
-    connection and transaction (one round trip instead of a pipelined statement per
-    row). Every row must have the same keys.
+    connection and transaction for many rows (instead of a pipelined statement per
+    row); a few rows (one photo's leaf) are cheaper as plain inserts, since COPY
+    costs an extra round trip to start. Every row must have the same keys.
     """
     if not rows:
         return
     cols = tuple(rows[0].keys())
-    if conn.dialect.name == "postgresql":
+    if conn.dialect.name == "postgresql" and len(rows) >= _COPY_MIN:
         _copy_rows(conn, table.name, cols, rows)
         return
     sql, order = _insert_sql(conn.dialect, table, cols)
