@@ -1,0 +1,71 @@
+"""Files the portal serves from disk: acta photos and the export bundle."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..blobs import open_blobs
+from ..errors import NotFound, StoreError
+from ..service import Service
+
+__all__ = ["bundle_files", "public_photo"]
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def public_photo(svc: Service, sha256: str) -> bytes | None:
+    """The public (metadata-free) copy of the photo named ``sha256``, if there is one.
+
+    Originals can carry EXIF data (a witness's phone, a GPS position), so only the
+    derivative the photo pipeline records in ``photos.public_sha256`` is ever
+    served; ``sha256`` may name the original or the derivative itself.
+    """
+    if not _SHA256.fullmatch(sha256):
+        return None
+    try:
+        with svc.store.read() as conn:
+            row = conn.execute(
+                text(
+                    "SELECT public_sha256 FROM photos"
+                    " WHERE sha256 = :s OR public_sha256 = :s LIMIT 1"
+                ),
+                {"s": sha256},
+            ).first()
+    except (StoreError, SQLAlchemyError):  # no photo pipeline in this database yet
+        return None
+    if row is None or not row[0]:
+        return None
+    try:
+        return open_blobs(svc.settings.blobs, svc.settings.s3_endpoint).get(str(row[0]))
+    except (NotFound, StoreError):
+        return None
+
+
+_bundle_cache: dict[tuple[str, int, int], str] = {}
+
+
+def bundle_files(folder: Path | None) -> list[dict[str, Any]]:
+    """The files of an export bundle folder, with sizes and SHA-256 (cached by mtime)."""
+    if folder is None or not folder.is_dir():
+        return []
+    out = []
+    for path in sorted(folder.iterdir()):
+        if not path.is_file() or path.name.startswith("."):
+            continue
+        st = path.stat()
+        key = (str(path), st.st_size, st.st_mtime_ns)
+        digest = _bundle_cache.get(key)
+        if digest is None:
+            h = hashlib.sha256()
+            with path.open("rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(chunk)
+            digest = _bundle_cache[key] = h.hexdigest()
+        out.append({"name": path.name, "size": st.st_size, "sha256": digest})
+    return out

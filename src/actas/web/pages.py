@@ -1,0 +1,173 @@
+"""The portal's HTML pages; each has a JSON twin (``.json`` or ``Accept: application/json``)."""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+from typing import Annotated, Literal
+
+from fastapi import FastAPI, Query, Request
+from starlette.responses import Response
+
+from ..errors import InputError, NotFound
+from . import queries
+from .access import PUBLIC
+from .cache import SECURITY_HEADERS, STATIC_MAX_AGE, make_entry, respond
+from .files import bundle_files, public_photo
+from .i18n import LANGS
+from .render import Page
+from .serve import cached_page
+from .site import Site
+
+__all__ = ["STATIC", "add_portal"]
+
+STATIC = Path(__file__).parent / "static"
+Q = Annotated[str, Query(max_length=1000)]  # the 100-character limit is checked with a clean 400
+MEDIA = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
+PORTAL = {**PUBLIC, "tags": ["portal"]}
+_IMAGE_MAGIC = (
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"RIFF", "image/webp"),
+)
+
+
+def _strip_json(value: str) -> tuple[str, bool]:
+    if value.endswith(".json"):
+        return value[: -len(".json")], True
+    return value, False
+
+
+def add_portal(router: FastAPI, site: Site) -> None:
+    """Register the portal pages on the app (directly, so each route is an APIRoute)."""
+    statics = {
+        p.name: make_entry(
+            p.read_bytes(), MEDIA.get(p.suffix, "application/octet-stream"), STATIC_MAX_AGE
+        )
+        for p in sorted(STATIC.iterdir())
+        if p.is_file() and p.suffix in MEDIA
+    }
+    for lang in LANGS:
+        statics[f"i18n.{lang}.js"] = make_entry(
+            site.script_messages(lang), MEDIA[".js"], STATIC_MAX_AGE
+        )
+    ok = make_entry(b"ok\n", "text/plain; charset=utf-8", "no-store")
+
+    @router.get("/", summary="Home: national results, coverage, checkpoint", **PORTAL)
+    async def home(request: Request) -> Response:
+        return await cached_page(request, site, Page("home"), lambda: site.home_data(site.snap()))
+
+    @router.get("/index.json", summary="Home page data", **PORTAL)
+    async def home_json(request: Request) -> Response:
+        return await cached_page(
+            request, site, Page("home"), lambda: site.home_data(site.snap()), json_twin=True
+        )
+
+    @router.get("/map", summary="States map: leader and margin, or coverage", **PORTAL)
+    async def map_page(
+        request: Request, view: Literal["winner", "coverage"] = "winner"
+    ) -> Response:
+        return await cached_page(request, site, Page("map", view), site.map_data)
+
+    @router.get("/map.json", summary="Map data per state", **PORTAL)
+    async def map_json(request: Request) -> Response:
+        return await cached_page(request, site, Page("map"), site.map_data, json_twin=True)
+
+    @router.get("/regions/{code}", summary="A region: results, children, tables", **PORTAL)
+    async def region(request: Request, code: str) -> Response:
+        code, twin = _strip_json(code)
+        queries.valid_region(site.election, code)
+        return await cached_page(
+            request,
+            site,
+            Page("region", code),
+            lambda: queries.region(site.svc, code),
+            json_twin=twin or None,
+        )
+
+    @router.get("/tables/{table_id}", summary="A table: counts, submissions, proofs", **PORTAL)
+    async def table(request: Request, table_id: str) -> Response:
+        table_id, twin = _strip_json(table_id)
+        queries.valid_table_id(site.election, table_id)
+        return await cached_page(
+            request,
+            site,
+            Page("table", table_id),
+            lambda: queries.table(site.svc, table_id, site.snap().checkpoint),
+            json_twin=twin or None,
+        )
+
+    def _search(q: str) -> dict[str, object]:
+        return queries.search(site.svc, q)
+
+    @router.get("/search", summary="Search tables, centres and places", **PORTAL)
+    async def search(request: Request, q: Q = "") -> Response:
+        q = queries.check_query(q)
+        return await cached_page(request, site, Page("search", q), lambda: _search(q))
+
+    @router.get("/search.json", summary="Search results", **PORTAL)
+    async def search_json(request: Request, q: Q = "") -> Response:
+        q = queries.check_query(q)
+        return await cached_page(
+            request, site, Page("search", q), lambda: _search(q), json_twin=True
+        )
+
+    @router.get("/downloads", summary="Export bundle, public key, checkpoints, sources", **PORTAL)
+    async def downloads(request: Request) -> Response:
+        return await cached_page(
+            request, site, Page("downloads"), lambda: site.downloads_data(site.snap())
+        )
+
+    @router.get("/downloads.json", summary="Downloads page data", **PORTAL)
+    async def downloads_json(request: Request) -> Response:
+        return await cached_page(
+            request,
+            site,
+            Page("downloads"),
+            lambda: site.downloads_data(site.snap()),
+            json_twin=True,
+        )
+
+    @router.get("/downloads/{name}", summary="A file of the export bundle", **PORTAL)
+    async def download_file(request: Request, name: str) -> Response:
+        folder = site.bundle_dir
+        listed = {f["name"]: f for f in bundle_files(folder)}
+        if folder is None or name not in listed:
+            raise NotFound("no such file in the export bundle")
+        path = folder / name
+        media = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        entry = make_entry(path.read_bytes(), media, "public, max-age=300")
+        return respond(request, entry)
+
+    @router.get("/methodology", summary="How the results are built and checked", **PORTAL)
+    async def methodology(request: Request) -> Response:
+        return await cached_page(request, site, Page("methodology"), site.methodology_data)
+
+    @router.get("/methodology.json", summary="Methodology page data", **PORTAL)
+    async def methodology_json(request: Request) -> Response:
+        return await cached_page(
+            request, site, Page("methodology"), site.methodology_data, json_twin=True
+        )
+
+    @router.get("/photos/{sha256}", summary="An acta photo by its SHA-256", **PORTAL)
+    async def photo(request: Request, sha256: str) -> Response:
+        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+            raise InputError("a photo is named by the 64 lowercase hex digits of its SHA-256")
+        data = public_photo(site.svc, sha256)
+        if data is None:
+            raise NotFound("no public copy of this photo")
+        media = next((m for magic, m in _IMAGE_MAGIC if data.startswith(magic)), None)
+        if media is None:
+            raise NotFound("the stored blob is not an image")
+        return respond(request, make_entry(data, media, "public, max-age=31536000, immutable"))
+
+    @router.get("/static/{name}", summary="Stylesheet and scripts", **PORTAL)
+    async def static(request: Request, name: str) -> Response:
+        entry = statics.get(name)
+        if entry is None:
+            raise NotFound("no such static file")
+        return respond(request, entry)
+
+    @router.get("/healthz", summary="Liveness (no database access)", **PORTAL)
+    async def healthz(request: Request) -> Response:
+        return Response(ok.body, media_type=ok.media_type, headers=SECURITY_HEADERS)

@@ -1,0 +1,471 @@
+"""Portal-only reads over ``service.store`` / ``service.election`` / ``service.log``.
+
+Each page is built from a handful of queries: a table page reads its result,
+its submissions (with findings), the names of its four regions and the proof
+nodes, never the whole name list. :class:`Bulk` reads everything once
+(see ``bulk``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from .. import merkle
+from ..errors import InputError, NotFound
+from ..leaf import decode_leaf
+from ..model import Election
+from ..reconcile import TableResult
+from ..service import Service
+from ..store import schema as s
+from ..store.sql import LoggedSubmission, fold_name
+
+__all__ = [
+    "Checkpoint",
+    "Snapshot",
+    "children",
+    "claims",
+    "crumbs",
+    "region",
+    "region_result",
+    "search",
+    "snapshot",
+    "table",
+    "table_json",
+    "table_rows",
+    "valid_region",
+    "valid_table_id",
+]
+
+MAX_QUERY = 100
+SEARCH_LIMIT = 50
+# Characters region and centre names use (checked on the real data); anything else
+# in a query (<, >, ;, =, %, *, backslash, ...) is refused before it reaches SQL.
+_QUERY_OK = re.compile(r"[\w\s.,\-()/'\"#°º:]+")
+_PHOTO_URL = re.compile(r"https?://[^\s<>\"']{1,500}")
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    size: int
+    root: bytes
+    note: str
+    created_at: str
+    verifier_key: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "size": self.size,
+            "root_hash": self.root.hex(),
+            "note": self.note,
+            "created_at": self.created_at,
+            "verifier_key": self.verifier_key,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """What the data looks like now: the validators of every cached response."""
+
+    size: int
+    last_received: str
+    checkpoint: Checkpoint | None
+
+    @property
+    def key(self) -> tuple[int, int]:
+        return (self.size, self.checkpoint.size if self.checkpoint else -1)
+
+    @property
+    def modified(self) -> str:
+        times = [self.last_received, self.checkpoint.created_at if self.checkpoint else ""]
+        return max(times)
+
+
+def snapshot(svc: Service) -> Snapshot:
+    store = svc.store
+    with store.read() as conn:
+        row = conn.execute(
+            select(s.submissions.c.seq, s.submissions.c.received_at)
+            .order_by(s.submissions.c.seq.desc())
+            .limit(1)
+        ).first()
+    latest = store.checkpoint()
+    cp = None
+    if latest is not None:
+        key = store.get_meta("verifier_key") or ""
+        cp = Checkpoint(latest[0], latest[1], latest[2], latest[3], key)
+    if row is None:
+        return Snapshot(0, "", cp)
+    return Snapshot(int(row.seq) + 1, str(row.received_at), cp)
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def valid_table_id(election: Election, table_id: str) -> str:
+    if len(table_id) > MAX_QUERY:
+        raise InputError("table id is too long")
+    try:
+        election.scheme.split(table_id)
+    except ValueError:
+        raise InputError("malformed table id: it does not fit this election's scheme") from None
+    return table_id
+
+
+def valid_region(election: Election, code: str) -> int:
+    """The level index of a region code, or InputError."""
+    if len(code) > MAX_QUERY:
+        raise InputError("region code is too long")
+    try:
+        return election.scheme.level_of(code)
+    except ValueError:
+        raise InputError("malformed region code") from None
+
+
+# --------------------------------------------------------------------------- names
+
+
+def names_of(conn: Connection, codes: Sequence[str]) -> dict[str, str]:
+    if not codes:
+        return {}
+    rows = conn.execute(
+        select(s.regions.c.code, s.regions.c.name).where(s.regions.c.code.in_(list(codes)))
+    )
+    return {str(c): str(n) for c, n in rows}
+
+
+def _ancestors(election: Election, code: str) -> list[str]:
+    out = []
+    scheme = election.scheme
+    cur: str | None = code
+    while cur:
+        out.append(cur)
+        cur = scheme.parent_of(cur)
+    return out[::-1]
+
+
+def crumbs(election: Election, code: str, names: Mapping[str, str]) -> list[dict[str, Any]]:
+    """``[{level, code, name}]`` from the top level down to ``code``."""
+    return [
+        {
+            "level": election.levels[i].id,
+            "code": c,
+            "name": names.get(c, ""),
+        }
+        for i, c in enumerate(_ancestors(election, code))
+    ]
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def _result_json(election: Election, r: TableResult) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "status": str(r.status),
+        "agreeing": r.agreeing,
+        "channels": list(r.channels),
+        "seqs": list(r.seqs),
+        "differing": list(r.differing),
+    }
+    c = r.counts
+    if c is not None:
+        out["valid"] = c.valid
+        out["null"] = c.null
+        out["registered"] = c.registered
+        out["candidates"] = [
+            {"id": cand.id, "name": cand.name, "short": cand.short, "votes": v}
+            for cand, v in zip(election.candidates, c.votes, strict=True)
+        ]
+        if c.options is not None:
+            out["options"] = [
+                {"id": o.id, "name": o.name, "candidate": o.candidate, "votes": v}
+                for o, v in zip(election.options, c.options, strict=True)
+            ]
+    return out
+
+
+def _submission_json(
+    sub: LoggedSubmission, cp: Checkpoint | None, nodes: merkle.NodeSource | None
+) -> dict[str, Any]:
+    try:
+        entry = decode_leaf(sub.leaf)
+    except ValueError:
+        entry = {}
+    meta = entry.get("meta") or {}
+    url = meta.get("photo_url") if isinstance(meta, dict) else None
+    leaf_hash = sub.leaf_hash
+    inclusion = None
+    if cp is not None and nodes is not None and sub.seq < cp.size:
+        proof = merkle.inclusion_proof(sub.seq, cp.size, nodes)
+        inclusion = {
+            "leaf_index": sub.seq,
+            "tree_size": cp.size,
+            "proof": [h.hex() for h in proof],
+            "root_hash": cp.root.hex(),
+            "verified": merkle.verify_inclusion(leaf_hash, sub.seq, cp.size, proof, cp.root),
+        }
+    return {
+        "seq": sub.seq,
+        "kind": sub.kind,
+        "channel": sub.channel,
+        "source": entry.get("source", {"channel": sub.channel}),
+        "received_at": sub.received_at,
+        "leaf_hash": leaf_hash.hex(),
+        "leaf": sub.leaf.decode("ascii", "replace"),
+        "blob_sha256": sub.blob_sha256 or None,
+        "photo_url": url if isinstance(url, str) and _PHOTO_URL.fullmatch(url) else None,
+        "counts": sub.counts.to_json() if sub.counts else None,
+        "raw": sub.raw.decode("utf-8", "replace") if sub.kind == "record" else None,
+        "findings": [f.to_json() for f in sub.findings],
+        "inclusion": inclusion,
+    }
+
+
+def table_json(
+    election: Election,
+    table_id: str,
+    result: TableResult | None,
+    subs: Sequence[LoggedSubmission],
+    names: Mapping[str, str],
+    cp: Checkpoint | None,
+    nodes: merkle.NodeSource | None,
+) -> dict[str, Any]:
+    codes = election.scheme.region_codes(table_id)
+    return {
+        "table_id": table_id,
+        "election": election.id,
+        "regions": [
+            {"level": lv.id, "code": c, "name": names.get(c, "")}
+            for lv, c in zip(election.levels, codes, strict=True)
+        ],
+        "result": _result_json(election, result) if result else None,
+        "submissions": [_submission_json(sub, cp, nodes) for sub in subs],
+        "checkpoint": cp.to_json() if cp else None,
+    }
+
+
+def table(svc: Service, table_id: str, cp: Checkpoint | None) -> dict[str, Any]:
+    valid_table_id(svc.election, table_id)
+    store = svc.store
+    with store.read() as conn:
+        result = store.table_result(table_id, conn)
+        subs = store.submissions_of(table_id, conn)
+        if result is None and not subs:
+            raise NotFound("no submission for this table")
+        names = names_of(conn, list(svc.election.scheme.region_codes(table_id)))
+        return table_json(svc.election, table_id, result, subs, names, cp, store.node_reader(conn))
+
+
+# --------------------------------------------------------------------------- regions
+
+
+def table_rows(election: Election, results: Sequence[TableResult]) -> list[dict[str, Any]]:
+    out = []
+    for r in results:
+        c = r.counts
+        out.append(
+            {
+                "table_id": r.table_id,
+                "status": str(r.status),
+                "valid": c.valid if c else None,
+                "null": c.null if c else None,
+                "registered": c.registered if c else None,
+                "votes": list(c.votes) if c else None,
+            }
+        )
+    return out
+
+
+def region(svc: Service, code: str) -> dict[str, Any]:
+    """A region's results, its breadcrumbs, its children and (at the last level) its tables."""
+    level = valid_region(svc.election, code)
+    result = region_result(svc, code)
+    store = svc.store
+    election = svc.election
+    with store.read() as conn:
+        names = names_of(conn, _ancestors(election, code))
+        tables = None
+        if level == len(election.levels) - 1:
+            results = store.table_results(conn, prefix=code + election.scheme.table_separator)
+            tables = table_rows(election, results)
+    return {
+        "region": result,
+        "crumbs": crumbs(election, code, names),
+        "child_level": election.levels[level + 1].id if level + 1 < len(election.levels) else None,
+        "children": svc.children(code),
+        "tables": tables,
+    }
+
+
+def children(svc: Service, code: str) -> list[dict[str, Any]]:
+    if code:
+        valid_region(svc.election, code)
+        region_result(svc, code)
+    return svc.children(code)
+
+
+def region_result(svc: Service, code: str) -> dict[str, Any]:
+    """One region's results ("" = the nation); NotFound without a message echoing input."""
+    try:
+        return svc.results(region=code)[0]
+    except NotFound:
+        raise NotFound("no results for this region") from None
+
+
+def claims(svc: Service, national: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """Official national claims beside the collected actas, when the service has any.
+
+    Reads ``svc.claims()`` (the analysis use case) if present: a list of logged
+    claims files, each ``{"name", "seq", "claims": {"claims": [claim, ...]}}`` with
+    claims as in ``docs/claims.md``. Regional claims are left to the analysis pages.
+    """
+    method = getattr(svc, "claims", None)
+    if not callable(method) or not national:
+        return []
+    collected = {c["id"]: int(c["votes"]) for c in national.get("candidates", [])}
+    out = []
+    for f in method() or []:
+        body = f.get("claims") if isinstance(f, Mapping) else None
+        items = body.get("claims") if isinstance(body, Mapping) else body
+        for c in items if isinstance(items, list) else []:
+            if (
+                not isinstance(c, Mapping)
+                or c.get("region")
+                or not isinstance(c.get("votes"), Mapping)
+            ):
+                continue
+            votes = {str(k): v for k, v in c["votes"].items() if isinstance(v, int)}
+            rows = [
+                {
+                    "id": cid,
+                    "official": votes[cid],
+                    "collected": collected.get(cid),
+                    "gap": votes[cid] - collected.get(cid, 0),
+                    "contradiction": votes[cid] < collected.get(cid, 0),
+                }
+                for cid in collected
+                if cid in votes
+            ]
+            others = c.get("others")
+            n_others = others.get("votes") if isinstance(others, Mapping) else others
+            if isinstance(n_others, int):
+                rest = sum(v for cid, v in collected.items() if cid not in votes)
+                rows.append(
+                    {
+                        "id": "others",
+                        "official": n_others,
+                        "collected": rest,
+                        "gap": n_others - rest,
+                        "contradiction": n_others < rest,
+                    }
+                )
+            out.append(
+                {
+                    "authority": str(c.get("authority", "")),
+                    "date": str(c.get("date", "")),
+                    "label": str(c.get("label", "")),
+                    "scope": str(c.get("scope", "")),
+                    "file": str(f.get("name", "")),
+                    "seq": f.get("seq"),
+                    "rows": rows,
+                }
+            )
+    return out
+
+
+# --------------------------------------------------------------------------- search
+
+
+def check_query(q: str) -> str:
+    q = q.strip()
+    if len(q) > MAX_QUERY:
+        raise InputError(f"the query is longer than {MAX_QUERY} characters")
+    if q and (not _QUERY_OK.fullmatch(q) or ".." in q):
+        raise InputError("the query has characters that names and codes never contain")
+    return q
+
+
+def search(svc: Service, q: str, limit: int = SEARCH_LIMIT) -> dict[str, Any]:
+    """Find tables by id, regions and centres by code or (accent-free) name."""
+    q = check_query(q)
+    election = svc.election
+    scheme = election.scheme
+    hits: list[dict[str, Any]] = []
+    if not q:
+        return {"query": q, "results": hits}
+    store = svc.store
+    with store.read() as conn:
+        for tid in _table_candidates(election, q):
+            exists = conn.execute(
+                select(s.submissions.c.seq).where(s.submissions.c.table_id == tid).limit(1)
+            ).first()
+            if exists is not None:
+                hits.append({"kind": "table", "table_id": tid, "code": tid})
+        codes = _code_candidates(election, q)
+        found_codes = [
+            str(c)
+            for c in conn.execute(
+                select(s.region_results.c.code).where(s.region_results.c.code.in_(codes))
+            ).scalars()
+        ]
+        by_name: list[tuple[str, int, str]] = []
+    folded = fold_name(q)
+    if len(folded) >= 2 and not folded.isdigit():
+        by_name = store.search_regions(folded, limit)
+    seen: set[str] = set()
+    region_hits = []
+    for code in sorted(found_codes, key=len):
+        seen.add(code)
+        region_hits.append((code, scheme.level_of(code)))
+    for code, level, _ in by_name:
+        if code not in seen:
+            seen.add(code)
+            region_hits.append((code, level))
+    with store.read() as conn:
+        wanted = sorted({a for code, _ in region_hits for a in _ancestors(election, code)})
+        names = names_of(conn, wanted)
+    for code, level in region_hits[:limit]:
+        hits.append(
+            {
+                "kind": "region",
+                "code": code,
+                "level": election.levels[level].id,
+                "name": names.get(code, ""),
+                "within": [names.get(a, a) for a in _ancestors(election, code)[:-1]],
+            }
+        )
+    return {"query": q, "results": hits[:limit]}
+
+
+def _table_candidates(election: Election, q: str) -> list[str]:
+    scheme = election.scheme
+    sep = scheme.table_separator
+    if sep not in q:
+        return []
+    out = []
+    head, _, tail = q.rpartition(sep)
+    width = sum(lv.width for lv in election.levels)
+    for cand in (q, f"{head.zfill(width)}{sep}{tail.zfill(scheme.table_width)}"):
+        try:
+            scheme.split(cand)
+        except ValueError:
+            continue
+        if cand not in out:
+            out.append(cand)
+    return out
+
+
+def _code_candidates(election: Election, q: str) -> list[str]:
+    if not q.isdigit():
+        return []
+    out = {q}
+    total = 0
+    for lv in election.levels:
+        total += lv.width
+        if total and len(q) < total:
+            out.add(q.zfill(total))
+    return sorted(out)
