@@ -17,12 +17,12 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from sqlalchemy import Connection, select
 
@@ -33,15 +33,14 @@ from .errors import ActasError, InputError, NotFound, StoreError
 from .leaf import MAX_INLINE_RAW
 from .manifest import parse_mapping
 from .model import Election
-from .store import schema
+from .store import SqlStore, schema
 from .tally import tally_to_json, unpack
-
-if TYPE_CHECKING:
-    from .service import Service
+from .tlog import Log
 
 __all__ = [
     "BlobSource",
     "ExportSummary",
+    "Exportable",
     "builtin_mapping_texts",
     "export_bundle",
     "parquet_bytes",
@@ -56,6 +55,15 @@ class BlobSource(Protocol):
     """Where photos come from: the content-addressed blob store (or a fake)."""
 
     def get(self, sha256: str) -> bytes: ...
+
+
+class Exportable(Protocol):
+    """What the exporter needs of the app's service: its store, election, log and clock."""
+
+    store: SqlStore
+    election: Election
+    log: Log
+    clock: Callable[[], str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +132,7 @@ def builtin_mapping_texts(election: Election) -> dict[str, str]:
 
 
 def export_bundle(
-    service: Service,
+    service: Exportable,
     out_dir: Path,
     photos: bool = False,
     blobs: BlobSource | None = None,
@@ -133,8 +141,8 @@ def export_bundle(
 
     ``out_dir`` must be absent, empty, or an earlier bundle (it has a MANIFEST),
     which is replaced whole. A checkpoint is signed first when the log has grown
-    since the latest one. With ``photos``, photos come from ``blobs`` (by default
-    the blob store named by the service's settings).
+    since the latest one. With ``photos``, photos come from ``blobs``; without a
+    blob store none are written.
     """
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
@@ -143,10 +151,6 @@ def export_bundle(
         raise InputError(
             f"{out_dir} is not empty and is not an Actas bundle; choose another folder"
         )
-    if photos and blobs is None:
-        from .blobs import open_blobs
-
-        blobs = open_blobs(service.settings.blobs, service.settings.s3_endpoint)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".actas-export-", dir=out_dir.parent))
     try:
@@ -167,7 +171,7 @@ def export_bundle(
 
 
 def _write(
-    service: Service, root: Path, blobs: BlobSource | None
+    service: Exportable, root: Path, blobs: BlobSource | None
 ) -> tuple[int, str, int, int, int, int, int, str]:
     store, election = service.store, service.election
     w = _Writer(root)
@@ -235,7 +239,7 @@ def _write(
     )
 
 
-def _checkpoint(service: Service, size: int, root_hash: bytes) -> str:
+def _checkpoint(service: Exportable, size: int, root_hash: bytes) -> str:
     """The signed note for exactly ``size`` leaves: the stored one, or a new one."""
     existing = service.store.checkpoint(size)
     if existing is not None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from . import rules
+from .blobs import open_blobs
 from .elections import load_builtin_mappings, load_builtin_text
 from .errors import InputError, NotFound, StoreError
 from .export import ExportSummary, export_bundle
@@ -580,7 +581,8 @@ class Service:
 
     def export(self, out_dir: Path, photos: bool = False) -> ExportSummary:
         """Write the open-data bundle into ``out_dir`` (see :mod:`actas.export`)."""
-        return export_bundle(self, out_dir, photos)
+        blobs = open_blobs(self.settings.blobs, self.settings.s3_endpoint) if photos else None
+        return export_bundle(self, out_dir, photos, blobs)
 
 
 def _result_json(election: Election, r: TableResult) -> dict[str, Any]:

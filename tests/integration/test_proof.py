@@ -311,3 +311,34 @@ def test_import_killed_mid_file_then_completed(ve: Path, tmp_path: Path) -> None
     report = verify(read_bundle(tmp_path / "bundle"), pinned_key=key, read_parquet=parquet_columns)
     assert report.ok, report.failures
     assert report.checks["records_rederived"] == CRASH_ROWS
+
+
+# --------------------------------------------------------------------------- photos
+
+
+def test_photos_are_exported_and_rederived(service: Service, tmp_path: Path) -> None:
+    from actas.ingest import ingest_photo
+    from photoset import _render
+
+    for i in range(2):
+        photo = Path(_render((i, str(tmp_path))))
+        result = ingest_photo(service, photo.read_bytes(), photo.name)
+        assert result["counts"] is not None
+    summary = service.export(tmp_path / "bundle", photos=True)
+    assert (summary.photos, summary.photos_missing) == (2, 0)
+    files = read_bundle(tmp_path / "bundle")
+    report = verify(files, read_parquet=parquet_columns)
+    assert report.ok, report.failures
+    assert report.checks["photos"] == 2 and report.checks["photos_rederived"] == 2
+
+    photo_path = next(p for p in files if p.startswith("photos/"))
+    files[photo_path] = files[photo_path][:-1] + b"\0"
+    subs = files[b.SUBMISSIONS].decode().split("\n")
+    obj = json.loads(subs[0])
+    obj["counts"]["null"] += 1
+    subs[0] = b.dumps(obj)
+    files[b.SUBMISSIONS] = "\n".join(subs).encode()
+    report = verify(files)
+    assert failures(report, "photo.hash_mismatch")[0].startswith(photo_path)
+    (fail,) = failures(report, "record.counts_mismatch")
+    assert fail.startswith("submissions.jsonl line 1 (leaf 0, photo): null: the row gives")
