@@ -44,6 +44,15 @@ def create_app(
     again; responses are cached per version, so 0 means always fresh.
     """
     svc = service if service is not None else Service.open(settings)
+    try:
+        return _build(settings, svc, ttl)
+    except BaseException:
+        if service is None:
+            svc.close()
+        raise
+
+
+def _build(settings: Settings, svc: Service, ttl: float) -> FastAPI:
     geometry = Path(settings.geometry) if settings.geometry else None
     bundle = Path(settings.bundle_dir) if settings.bundle_dir else None
     site = Site(svc, geometry=geometry, bundle_dir=bundle, ttl=ttl)

@@ -1,6 +1,6 @@
 """Translations: flat JSON catalogs (``locales/es.json``, ``locales/en.json``).
 
-Spanish is the default. Templates call ``t("key", name=value)``; numbers and
+Spanish is the default. Templates call ``t("home.log_size", size=n)``; numbers and
 shares are formatted for the language (``7.156.462`` and ``67,1 %`` in Spanish,
 ``7,156,462`` and ``67.1%`` in English). A missing key is a bug: the test suite
 checks both catalogs have the same keys and every template key exists.

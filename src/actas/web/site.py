@@ -17,6 +17,7 @@ from .geo import (
     COVERAGE_COLOURS,
     COVERAGE_STEPS,
     MARGIN_STEPS,
+    NO_DATA,
     PALETTE,
     GeoMap,
     coverage_fill,
@@ -28,6 +29,7 @@ from .render import Links, Page, Renderer, winner
 
 __all__ = ["Site"]
 
+API_PATHS = ("/api/v1/results", "/api/v1/checkpoint", "/api/v1/openapi.json")
 DEFAULT_ATTRIBUTION = "geoBoundaries (www.geoboundaries.org), CC BY 3.0 IGO"
 
 
@@ -208,6 +210,8 @@ class Site:
                 )
         legend: list[dict[str, str]] = []
         if view == "coverage":
+            if any(r["coverage"] is None for r in data["states"]):
+                legend.append({"fill": NO_DATA, "label": t("map.no_expected")})
             bounds = (0.0, *COVERAGE_STEPS, 1.0)
             for i, colour in enumerate(COVERAGE_COLOURS):
                 legend.append(
@@ -240,6 +244,8 @@ class Site:
             "legend": legend,
             "attribution": self.attribution(),
             "states": states,
+            "with_results": {r["code"] for r in states},
+            "no_data": NO_DATA,
         }
 
     def _ctx_region(self, data: dict[str, Any], t: Catalog, links: Links) -> dict[str, Any]:
@@ -308,6 +314,7 @@ class Site:
             "files": data["bundle"],
             "checkpoints": data["checkpoints"],
             "sources": data["sources"],
+            "api_paths": API_PATHS,
         }
 
     def _ctx_methodology(self, data: dict[str, Any], t: Catalog, links: Links) -> dict[str, Any]:
