@@ -23,6 +23,7 @@ from .access import PUBLIC, check_routes
 from .api import add_api
 from .cache import dump_json, make_entry, respond
 from .pages import add_portal
+from .people import add_people
 from .serve import error_response
 from .site import Site
 
@@ -68,6 +69,7 @@ def _build(settings: Settings, svc: Service, ttl: float) -> FastAPI:
     app.state.service = svc
     add_portal(app, site)
     add_api(app, site)
+    add_people(app, svc)
 
     @app.get("/api/v1/openapi.json", include_in_schema=False, **PUBLIC)
     async def openapi(request: Request) -> Response:
