@@ -18,7 +18,7 @@ import base64
 import binascii
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,7 +32,10 @@ from .model import Counts, Election
 from .payload import PayloadFormat, get_format
 from .reconcile import Version
 
-__all__ = ["Derived", "Rederive"]
+__all__ = ["CHUNK", "Chunk", "Derived", "Job", "Mapper", "Rederive", "reread_chunk"]
+
+#: Rows re-read per task handed to the mapper.
+CHUNK = 4000
 
 _KEYS = frozenset(
     ("seq", "kind", "channel", "table_id", "counts", "findings", "blob_sha256", "raw_sha256")
@@ -53,6 +56,70 @@ class Derived:
     def relaxed(self) -> bool:
         """Whether some published values must be taken as they are (see ``notes``)."""
         return self.registry_seen or not self.rows_reread
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One logged row to read again, with its published line to compare."""
+
+    seq: int
+    binding: int  # index into Chunk.bindings
+    raw: bytes
+    row: int
+    channel: str
+    blob: str
+    raw_sha256: str
+    large: bool  # raw_len > MAX_INLINE_RAW: the line carries the raw bytes
+    line: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    election: Election
+    bindings: tuple[replay.Binding, ...]
+    jobs: tuple[Job, ...]
+
+
+#: (leaf index, reading or None, whether the published line is exactly the expected one, error)
+JobResult = tuple[int, "replay.Reading | None", bool, str]
+
+#: ``map(function, chunks)``: the builtin, or a process pool's ``map`` to use several cores.
+Mapper = Callable[[Callable[[Chunk], list[JobResult]], Iterable[Chunk]], Iterable[list[JobResult]]]
+
+
+def reread_chunk(chunk: Chunk) -> list[JobResult]:
+    """Read a chunk of rows again and compare each with its published line (picklable)."""
+    context = rules.Context(chunk.election)
+    out: list[JobResult] = []
+    for job in chunk.jobs:
+        try:
+            reading = replay.reread(chunk.bindings[job.binding], job.raw, job.row, context)
+        except ValueError as exc:
+            out.append((job.seq, None, False, str(exc)))
+            continue
+        if job.line is not None and job.line == _render(chunk.election, job, reading):
+            # matched: the findings are not needed any more (and need not travel back)
+            reading = replay.Reading(reading.table_id, reading.counts, (), reading.region_names)
+            out.append((job.seq, reading, True, ""))
+        else:
+            out.append((job.seq, reading, False, ""))
+    return out
+
+
+def _render(election: Election, job: Job, reading: replay.Reading) -> bytes:
+    obj = b.submission_json(
+        election,
+        seq=job.seq,
+        kind="record",
+        channel=job.channel,
+        table_id=reading.table_id,
+        counts=reading.counts,
+        findings=reading.findings,
+        blob_sha256=job.blob,
+        raw_sha256=job.raw_sha256,
+        raw_b64=base64.b64encode(job.raw).decode("ascii") if job.large else None,
+    )
+    return b.dumps(obj).encode("utf-8")
 
 
 @dataclass(slots=True)
@@ -78,9 +145,10 @@ class Rederive:
         self.checks = checks
         self.notes = notes
         self.context = rules.Context(election)
-        # (file sha256, received_at) -> (binding, whether the rules' context is reproducible)
-        self.runs: dict[tuple[str, str], tuple[replay.Binding, bool]] = {}
-        self.by_file: dict[str, tuple[replay.Binding, bool]] = {}
+        # (file sha256, received_at) -> (binding index, whether the rules' context is reproducible)
+        self.bindings: list[replay.Binding] = []
+        self.runs: dict[tuple[str, str], tuple[int, bool]] = {}
+        self.by_file: dict[str, tuple[int, bool]] = {}
         self.reported: set[tuple[str, str]] = set()
         self.payload: PayloadFormat | None = None
         try:
@@ -93,7 +161,11 @@ class Rederive:
         self.checks[name] = self.checks.get(name, 0) + n
 
     def run(
-        self, leaves: Sequence[replay.LeafInfo | None], data: bytes | None, rederive: bool
+        self,
+        leaves: Sequence[replay.LeafInfo | None],
+        data: bytes | None,
+        rederive: bool,
+        mapper: Mapper | None = None,
     ) -> Derived:
         derived = Derived(names={c: (n, True) for c, n in self.election.region_names.items()})
         derived.rows_reread = rederive
@@ -105,30 +177,80 @@ class Rederive:
         for i, leaf in enumerate(leaves):  # large raw bytes travel in submissions.jsonl
             if leaf is not None and leaf.raw is None and i < len(lines):
                 self._raw_from_line(i, lines[i], leaf)
+        # 1. in log order: bind every import event, and collect the rows to read again
+        jobs: list[Job] = []
+        context: dict[int, tuple[int, bool, bool]] = {}  # seq -> binding, reproducible, names
+        for i, leaf in enumerate(leaves) if rederive else ():
+            if leaf is None or leaf.raw is None:
+                continue
+            if leaf.kind == "event" and leaf.channel == "import":
+                self._event(i, leaf, derived)
+            elif leaf.kind == "record":
+                sha = str(leaf.source.get("sha256", ""))
+                found = self.runs.get((sha, leaf.received_at)) or self.by_file.get(sha)
+                if found is None:
+                    self.cmp.fail(
+                        "record.no_event", _lw(i), f"no import event for file {sha or '?'}"
+                    )
+                    continue
+                row = leaf.source.get("row")
+                jobs.append(
+                    Job(
+                        i,
+                        found[0],
+                        leaf.raw,
+                        row if isinstance(row, int) else 0,
+                        leaf.channel,
+                        leaf.blob,
+                        leaf.raw_sha256,
+                        leaf.raw_len > MAX_INLINE_RAW,
+                        lines[i] if i < len(lines) else None,
+                    )
+                )
+                context[i] = (found[0], found[1], not derived.registry_seen)
+        # 2. read the rows again, in chunks (on several cores when the mapper allows)
+        bindings = tuple(self.bindings)
+        chunks = (
+            Chunk(self.election, bindings, tuple(jobs[k : k + CHUNK]))
+            for k in range(0, len(jobs), CHUNK)
+        )
+        results: dict[int, JobResult] = {}
+        for out in (mapper or map)(reread_chunk, chunks):
+            for done in out:
+                results[done[0]] = done
+        del jobs
+        # 3. in log order: names, versions, and every line that is not exactly as expected
         for i, leaf in enumerate(leaves):
             line = lines[i] if i < len(lines) else None
             if leaf is None:
                 continue
             reading: replay.Reading | None = None
-            found: tuple[replay.Binding, bool] | None = None
-            if rederive and leaf.raw is not None:
-                if leaf.kind == "event" and leaf.channel == "import":
-                    self._event(i, leaf, derived)
-                elif leaf.kind == "record":
-                    found, reading = self._reread(i, leaf, derived)
+            strict = True
+            result = results.get(i)
+            if result is not None:
+                bid, strict, names_strict = context[i]
+                _, reading, matched, error = result
+                if reading is None:
+                    self._unreadable(i, leaf, self.bindings[bid], error)
+                else:
+                    self.count("records_rederived")
+                    names = derived.names
+                    for code, name in reading.region_names.items():
+                        if code not in names:
+                            names[code] = (name, names_strict)
+                    if matched:
+                        self.count("submissions")
+                        self.count("findings_rederived")
+                        self._version(derived, i, leaf, reading.table_id, reading.counts)
+                        continue
             if line is None:
-                continue
-            if reading is not None and line == self._line(i, leaf, reading):
-                self.count("submissions")
-                self.count("findings_rederived")
-                self._version(derived, i, leaf, reading.table_id, reading.counts)
                 continue
             pub = self._parse(i, line, leaf)
             if pub is None:
                 continue
             self.count("submissions")
-            if reading is not None and found is not None:
-                self._compare(i, pub, reading, found)
+            if reading is not None and result is not None:
+                self._compare(i, pub, reading, self.bindings[context[i][0]], strict)
                 self._version(derived, i, leaf, reading.table_id, reading.counts)
                 continue
             if rederive and leaf.kind == "photo" and leaf.raw is not None:
@@ -173,59 +295,23 @@ class Rederive:
         binding = replay.bind(event, self.election, self.mappings)
         if binding.mapping is None or binding.registry:
             derived.registry_seen = True  # its rows are not logged: effects not re-derivable
-        entry = (binding, not derived.registry_seen)
+        self.bindings.append(binding)
+        entry = (len(self.bindings) - 1, not derived.registry_seen)
         self.runs[(event.sha256, leaf.received_at)] = entry
         self.by_file.setdefault(event.sha256, entry)
 
-    def _reread(
-        self, i: int, leaf: replay.LeafInfo, derived: Derived
-    ) -> tuple[tuple[replay.Binding, bool] | None, replay.Reading | None]:
-        assert leaf.raw is not None
-        sha = str(leaf.source.get("sha256", ""))
-        found = self.runs.get((sha, leaf.received_at)) or self.by_file.get(sha)
-        if found is None:
-            self.cmp.fail("record.no_event", _lw(i), f"no import event for file {sha or '?'}")
-            return None, None
-        binding = found[0]
+    def _unreadable(
+        self, i: int, leaf: replay.LeafInfo, binding: replay.Binding, error: str
+    ) -> None:
+        """A row that cannot be read again: said once per file when the file itself is the cause."""
+        self.count("records_not_rederived")
+        key = (binding.event.sha256, error)
+        if binding.header is None and key in self.reported:
+            return
+        self.reported.add(key)
+        code = "mapping.missing" if binding.mapping is None else "record.unreadable"
         row = leaf.source.get("row")
-        try:
-            reading = replay.reread(
-                binding, leaf.raw, row if isinstance(row, int) else 0, self.context
-            )
-        except ValueError as exc:
-            key = (binding.event.sha256, str(exc))
-            if binding.header is None and key in self.reported:
-                self.count("records_not_rederived")
-                return found, None
-            self.reported.add(key)
-            code = "mapping.missing" if binding.mapping is None else "record.unreadable"
-            self.cmp.fail(code, f"{_lw(i)} ({binding.event.file} row {row})", str(exc))
-            self.count("records_not_rederived")
-            return found, None
-        self.count("records_rederived")
-        names = derived.names
-        for code, name in reading.region_names.items():
-            if code not in names:
-                names[code] = (name, not derived.registry_seen)
-        return found, reading
-
-    def _line(self, i: int, leaf: replay.LeafInfo, reading: replay.Reading) -> bytes:
-        raw_b64 = None
-        if leaf.raw_len > MAX_INLINE_RAW and leaf.raw is not None:
-            raw_b64 = base64.b64encode(leaf.raw).decode("ascii")
-        obj = b.submission_json(
-            self.election,
-            seq=i,
-            kind=leaf.kind,
-            channel=leaf.channel,
-            table_id=reading.table_id,
-            counts=reading.counts,
-            findings=reading.findings,
-            blob_sha256=leaf.blob,
-            raw_sha256=leaf.raw_sha256,
-            raw_b64=raw_b64,
-        )
-        return b.dumps(obj).encode("utf-8")
+        self.cmp.fail(code, f"{_lw(i)} ({binding.event.file} row {row})", error)
 
     def _photo(self, i: int, raw: bytes, pub: _Published) -> Counts | None:
         """A photo's counts are its QR payload's (logged as the raw bytes); none without one."""
@@ -319,9 +405,9 @@ class Rederive:
         i: int,
         pub: _Published,
         reading: replay.Reading,
-        found: tuple[replay.Binding, bool],
+        binding: replay.Binding,
+        strict: bool,
     ) -> None:
-        binding, strict = found
         row = binding.event.file
         where = f"{b.SUBMISSIONS} line {pub.line} (leaf {i}, {row})"
         if pub.table_id != reading.table_id:

@@ -48,10 +48,10 @@ from .leaf import decode_leaf
 from .manifest import ImportMapping, parse_election, parse_mapping
 from .model import Election, TableId
 from .reconcile import TableResult, reconcile
-from .rederive import Derived, Rederive
+from .rederive import Derived, Mapper, Rederive
 from .tally import tally_all, tally_to_json
 
-__all__ = ["Failure", "ParquetReader", "VerifyReport", "verify"]
+__all__ = ["Failure", "Mapper", "ParquetReader", "VerifyReport", "verify"]
 
 #: Reads a Parquet file as columns: name -> values (the CLI passes ``export.parquet_columns``).
 ParquetReader = Callable[[bytes], Mapping[str, Sequence[Any]]]
@@ -111,15 +111,18 @@ def verify(
     read_parquet: ParquetReader | None = None,
     rederive: bool = True,
     max_failures: int = 100,
+    mapper: Mapper | None = None,
 ) -> VerifyReport:
     """Check a bundle; never raises for bad data: every problem is a :class:`Failure`.
 
     ``pinned_key`` is verifier key text obtained independently of the bundle;
     ``previous`` an older signed checkpoint of the same log. ``rederive=False``
     skips re-reading rows (step 5; the published counts are then trusted).
+    ``mapper`` (``map(function, chunks)``, e.g. a process pool's) re-reads rows
+    on several cores; the default is the builtin ``map``.
     """
     run = _Run(files, max_failures)
-    run.run(pinned_key, previous, read_parquet, rederive)
+    run.run(pinned_key, previous, read_parquet, rederive, mapper)
     return run.report()
 
 
@@ -157,6 +160,7 @@ class _Run:
         previous: bytes | None,
         read_parquet: ParquetReader | None,
         rederive: bool,
+        mapper: Mapper | None = None,
     ) -> None:
         self.manifest()
         for path in _REQUIRED:
@@ -173,7 +177,7 @@ class _Run:
         if not rederive:
             self.notes.append("rows were not re-read: the published counts were trusted")
         derived = Rederive(election, mappings, self.cmp, self.checks, self.notes).run(
-            leaves, self.files.get(b.SUBMISSIONS), rederive
+            leaves, self.files.get(b.SUBMISSIONS), rederive, mapper
         )
         results = self.tables(election, derived, read_parquet)
         self.regions(election, results, derived, read_parquet)
