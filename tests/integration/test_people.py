@@ -1,0 +1,416 @@
+"""People over the API: roles on every route, witness uploads and receipts, blind double
+entry, review, automatic suspension, and 200 concurrent uploads that lose nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import socket
+import threading
+import time
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from sqlalchemy import func, select
+
+from actas import merkle
+from actas.people import People, Role
+from actas.service import Service
+from actas.store import people_schema as ps
+from actas.store import schema
+from actas.web import create_app
+from actas.web.people import Limits, PeopleWeb
+from peoplekit import account, acta, demo_service
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+BASE = "https://testserver"  # session cookies are Secure
+
+
+@pytest.fixture
+def svc(tmp_path: Path) -> Iterator[Service]:
+    s = demo_service(tmp_path / "home")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def app(svc: Service) -> FastAPI:
+    return create_app(svc.settings, svc, ttl=0)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, base_url=BASE, raise_server_exceptions=False) as c:
+        yield c
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"authorization": f"Bearer {token}"}
+
+
+def upload(client: TestClient, token: str, image: bytes, table: str = "") -> dict[str, Any]:
+    r = client.post(
+        "/api/v1/uploads",
+        headers=bearer(token),
+        files={"photo": ("acta.jpg", image, "image/jpeg")},
+        data={"table": table} if table else {},
+    )
+    assert r.status_code == 201, r.text
+    return dict(r.json())
+
+
+# --------------------------------------------------------------------------- access
+
+
+def test_every_protected_route_refuses_anonymous_and_wrong_roles(
+    app: FastAPI, client: TestClient, svc: Service
+) -> None:
+    tokens = {role: account(svc, f"acc-{role}", role)[2] for role in Role}
+    checked = 0
+    for route in app.routes:
+        assert isinstance(route, APIRoute)
+        level = (route.openapi_extra or {}).get("x-access")
+        if level == "public":
+            continue
+        assert isinstance(level, list) and route.dependencies, route.path
+        url = re.sub(r"\{table_id\}", "010101001.01", route.path)
+        url = re.sub(r"\{sha256\}", "0" * 64, url)
+        url = re.sub(r"\{[a-z_]+\}", "1", url)
+        for method in route.methods or ():
+            r = client.request(method, url)
+            assert r.status_code == 401, (method, url, r.status_code)
+            if url.startswith("/api/"):
+                assert r.json()["error"]["code"] == "unauthenticated"
+            for role in Role:
+                if str(role) in level:
+                    continue
+                r = client.request(method, url, headers=bearer(tokens[role]))
+                assert r.status_code == 403, (method, url, role, r.status_code)
+            checked += 1
+    assert checked >= 20
+    # an unknown token is anonymous
+    assert client.get("/api/v1/me", headers=bearer("actas_nope")).status_code == 401
+
+
+def test_invitation_session_csrf_and_pseudonyms(client: TestClient, svc: Service) -> None:
+    coord, _, ctok = account(svc, "coord", Role.COORDINATOR)
+    r = client.post("/api/v1/invitations", headers=bearer(ctok), json={"role": "administrator"})
+    assert r.status_code == 403  # a coordinator cannot make administrators
+    r = client.post("/api/v1/invitations", headers=bearer(ctok), json={"role": "volunteer"})
+    assert r.status_code == 201
+    url = r.json()["url"]
+    token = url.rsplit("/", 1)[1]
+    stored = {row.token_hash for row in _rows(svc, ps.invitations)}
+    assert token not in stored and len(stored) == 1  # only a hash is kept
+    form = client.get(url)
+    assert form.status_code == 200
+    pre = client.cookies.get("actas_form")
+    r = client.post(
+        url,
+        data={"csrf_token": "wrong", "name": "Ana Pérez", "password": "a long password"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 403
+    r = client.post(
+        url,
+        data={"csrf_token": pre, "name": "Ana Pérez", "password": "a long password"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    cookie = r.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie
+    me = client.get("/api/v1/me").json()
+    assert me["role"] == "volunteer" and re.fullmatch(r"p-[0-9a-f]{12}", me["actor"])
+    # the link is single-use
+    assert (
+        client.post(url, data={"csrf_token": pre, "name": "x2", "password": "p" * 12}).status_code
+        == 403
+    )
+    # a cookie-authenticated write without the CSRF token is refused, with it accepted
+    assert client.post("/api/v1/tokens").status_code == 403
+    session = [r for r in _rows(svc, ps.sessions)]
+    assert len(session) == 1
+    csrf = session[0].csrf
+    assert client.post("/api/v1/tokens", headers={"x-csrf-token": csrf}).status_code == 201
+    # names never reach the log
+    with svc.store.read() as conn:
+        leaves = b"".join(r.leaf for r in svc.store.iter_submissions(conn))
+    assert b"Ana" not in leaves and b"coord" not in leaves and coord.actor.encode() in leaves
+    secret = svc.settings.keys_dir / "people.secret"
+    assert secret.stat().st_mode & 0o777 == 0o600
+
+
+def test_sign_in_is_rate_limited(client: TestClient, svc: Service) -> None:
+    account(svc, "wit", Role.WITNESS)
+    client.get("/people/login")
+    pre = client.cookies.get("actas_form")
+    codes = [
+        client.post(
+            "/people/login", data={"csrf_token": pre, "name": "wit", "password": "wrong"}
+        ).status_code
+        for _ in range(12)
+    ]
+    assert codes[0] == 200 and codes[-1] == 429
+
+
+def test_upload_size_limit(client: TestClient, svc: Service) -> None:
+    _, _, tok = account(svc, "wit", Role.WITNESS)
+    big = b"\xff\xd8\xff" + b"0" * (svc.settings.max_upload + 10)
+    r = client.post("/api/v1/uploads", headers=bearer(tok), files={"photo": ("a.jpg", big)})
+    assert r.status_code == 413
+
+
+# --------------------------------------------------------------------------- witnesses
+
+
+def test_witness_upload_confirm_and_receipt(client: TestClient, svc: Service) -> None:
+    wit, _, tok = account(svc, "wit", Role.WITNESS)
+    a = acta(0)
+    got = upload(client, tok, a.image)
+    assert got["table_id"] == a.table_id and got["counts"]["options"] == list(a.options)
+    assert not got["queued"]
+    r = client.post(
+        f"/api/v1/uploads/{got['seq']}/confirm", headers=bearer(tok), json={"agree": True}
+    )
+    assert r.status_code == 201
+    receipt = client.get(got["receipt"]).json()
+    assert receipt["leaf_hash"] == got["leaf_hash"] and receipt["proof"] is None
+    svc.log.publish_checkpoint("2024-07-29T05:00:00Z")
+    proof = client.get(got["receipt"]).json()["proof"]
+    assert merkle.verify_inclusion(
+        bytes.fromhex(proof["leaf_hash"]),
+        got["seq"],
+        proof["tree_size"],
+        [bytes.fromhex(h) for h in proof["proof"]],
+        bytes.fromhex(proof["root_hash"]),
+    )
+    with svc.store.read() as conn:
+        event = svc.store.submission(r.json()["seq"], conn)
+    assert event.actor == wit.actor and b"witness.confirmed" in event.raw
+    # another witness cannot see or confirm this upload
+    _, _, other = account(svc, "wit2", Role.WITNESS)
+    assert client.get(f"/api/v1/uploads/{got['seq']}", headers=bearer(other)).status_code == 404
+    # an unreadable photo for an unknown table is kept, flagged and queued
+    b = acta(1, with_qr=False)
+    got = upload(client, tok, b.image, table="999999999.99")
+    assert got["queued"] and got["counts"] is None
+    assert "photo.no_qr" in [f["code"] for f in got["findings"]]
+    assert svc.store.size() == got["seq"] + 1
+
+
+# --------------------------------------------------------------------------- double entry
+
+
+def _entry(a: Any, bump: int = 0) -> dict[str, Any]:
+    options = list(a.options)
+    options[0] += bump
+    return {"table": a.table_id, "options": options, "null": a.null}
+
+
+def _next(client: TestClient, tok: str) -> dict[str, Any]:
+    r = client.get("/api/v1/transcription/next", headers=bearer(tok))
+    assert r.status_code == 200, r.text
+    return dict(r.json()["assignment"])
+
+
+def test_two_volunteers_agree_then_the_table_counts(client: TestClient, svc: Service) -> None:
+    _, _, wtok = account(svc, "wit", Role.WITNESS)
+    a = acta(1, with_qr=False)
+    upload(client, wtok, a.image)
+    vols = [account(svc, f"vol{i}", Role.VOLUNTEER)[2] for i in range(2)]
+    t1 = _next(client, vols[0])
+    assert set(t1) == {"assignment", "photo", "photo_url", "claimed_table", "fields"}
+    assert client.get(t1["photo_url"], headers=bearer(vols[0])).status_code == 200
+    # the second volunteer cannot see the photo before it is assigned to them
+    assert client.get(t1["photo_url"], headers=bearer(vols[1])).status_code == 403
+    r = client.post(
+        f"/api/v1/transcription/{t1['assignment']}", headers=bearer(vols[0]), json=_entry(a)
+    )
+    assert r.status_code == 201 and r.json()["state"] == "submitted"
+    # nobody transcribes the same photo twice
+    assert _next_or_none(client, vols[0]) is None
+    t2 = _next(client, vols[1])
+    assert t2["photo"] == t1["photo"]
+    # nothing a volunteer can reach shows the other entry's numbers
+    blob = json.dumps(
+        [
+            client.get(u, headers=bearer(vols[1])).json()
+            for u in ("/api/v1/transcription/next", "/api/v1/me", f"/api/v1/tables/{a.table_id}")
+        ]
+    )
+    assert str(a.options) not in blob and "options" not in blob
+    r = client.post(
+        f"/api/v1/transcription/{t2['assignment']}", headers=bearer(vols[1]), json=_entry(a)
+    )
+    assert r.status_code == 201
+    table = client.get(f"/api/v1/tables/{a.table_id}").json()
+    assert table["result"]["status"] == "consensus"
+    assert table["result"]["channels"] == ["transcription"]
+    assert [o["votes"] for o in table["result"]["options"]] == list(a.options)
+
+
+def _next_or_none(client: TestClient, tok: str) -> Any:
+    return client.get("/api/v1/transcription/next", headers=bearer(tok)).json()["assignment"]
+
+
+def test_disagreement_third_entry_then_review(client: TestClient, svc: Service) -> None:
+    _, _, wtok = account(svc, "wit", Role.WITNESS)
+    a = acta(2, with_qr=False)
+    upload(client, wtok, a.image)
+    vols = [account(svc, f"vol{i}", Role.VOLUNTEER)[2] for i in range(4)]
+    for i, bump in enumerate((0, 5, 9)):
+        t = _next(client, vols[i])
+        r = client.post(
+            f"/api/v1/transcription/{t['assignment']}",
+            headers=bearer(vols[i]),
+            json=_entry(a, bump),
+        )
+        assert r.status_code == 201
+    assert _next_or_none(client, vols[3]) is None  # three entries, no pair agrees: review
+    rev_acc, _, rev = account(svc, "rev", Role.REVIEWER)
+    queue = client.get("/api/v1/review", headers=bearer(rev)).json()["tables"]
+    assert [q["table_id"] for q in queue] == [a.table_id]
+    view = client.get(f"/api/v1/review/{a.table_id}", headers=bearer(rev)).json()
+    assert len(view["entries"]) == 3 and len(view["photos"]) == 1
+    # a reason is required
+    r = client.post(
+        f"/api/v1/review/{a.table_id}",
+        headers=bearer(rev),
+        json={"chosen_seq": view["entries"][0]["seq"]},
+    )
+    assert r.status_code == 400
+    r = client.post(
+        f"/api/v1/review/{a.table_id}",
+        headers=bearer(rev),
+        json={"chosen_seq": view["entries"][0]["seq"], "reason": "card 1 reads as printed"},
+    )
+    assert r.status_code == 201, r.text
+    table = client.get(f"/api/v1/tables/{a.table_id}").json()
+    assert table["result"]["status"] == "resolved"
+    assert [o["votes"] for o in table["result"]["options"]] == list(a.options)
+    decision = [s for s in table["submissions"] if s["kind"] == "decision"]
+    assert len(decision) == 1
+    with svc.store.read() as conn:
+        leaf = svc.store.submission(decision[0]["seq"], conn)
+    body = json.loads(leaf.raw)
+    assert body["reason"] == "card 1 reads as printed" and body["actor"] == rev_acc.actor
+    outcomes = sorted(r.outcome for r in _rows(svc, ps.assignments))
+    assert outcomes == ["agree", "disagree", "disagree"]
+
+
+def test_nobody_reviews_their_own_entry(client: TestClient, svc: Service) -> None:
+    _, _, wtok = account(svc, "wit", Role.WITNESS)
+    a = acta(3, with_qr=False)
+    upload(client, wtok, a.image)
+    people = People(svc)
+    both, _ = people.add("both", Role.VOLUNTEER, "a long password")
+    tok = people.new_api_token(both)
+    t = _next(client, tok)
+    client.post(f"/api/v1/transcription/{t['assignment']}", headers=bearer(tok), json=_entry(a))
+    people.set_role(both.id, Role.REVIEWER, None)
+    assert client.get(f"/api/v1/review/{a.table_id}", headers=bearer(tok)).status_code == 403
+    r = client.post(
+        f"/api/v1/review/{a.table_id}",
+        headers=bearer(tok),
+        json={"options": list(a.options), "null": 0, "reason": "mine"},
+    )
+    assert r.status_code == 403
+
+
+def test_poor_agreement_suspends_with_a_logged_reason(svc: Service, app: FastAPI) -> None:
+    web: PeopleWeb = app.state.people
+    tr = web.transcription
+    people = web.people
+    bad, _ = people.add("bad", Role.VOLUNTEER, "a long password")
+    good = [people.add(f"good{i}", Role.VOLUNTEER, "a long password")[0] for i in range(2)]
+    a = acta(0)
+    with svc.store.write() as conn:
+        for i in range(10):
+            tr.enqueue(conn, f"{i:064x}", 0, None, "no_qr")
+    for i in range(10):
+        for who, bump in ((bad, 1), (good[0], 0), (good[1], 0)):
+            task = tr.next(who)
+            assert task is not None
+            opts = list(a.options)
+            opts[0] += bump
+            tr.submit(who, task["assignment"], a.table_id, opts, a.null)
+    bad_now = people.get(bad.id)
+    assert bad_now.status == "suspended" and "agreement 0/10" in bad_now.status_reason
+    with svc.store.read() as conn:
+        events = [s.raw for s in svc.store.iter_submissions(conn) if s.kind == "event"]
+    assert any(b"account.suspended" in e and bad.actor.encode() in e for e in events)
+
+
+# --------------------------------------------------------------------------- concurrency
+
+
+def test_200_concurrent_uploads_lose_nothing(svc: Service) -> None:
+    import uvicorn
+
+    app = create_app(svc.settings, svc, ttl=0)
+    big = Limits()
+    big.address.burst = big.account.burst = 10_000
+    app.state.people.limits = big
+    _, _, tok = account(svc, "bulk", Role.WITNESS)
+    bases = [acta(0).image, acta(1, with_qr=False).image]
+    photos = [bases[i % 2] + b"\x00actas-test-%04d" % i for i in range(200)]
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+
+    async def run() -> list[int]:
+        limit = asyncio.Semaphore(16)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=120) as c:
+
+            async def one(data: bytes) -> int:
+                async with limit:
+                    r = await c.post(
+                        "/api/v1/uploads",
+                        headers=bearer(tok),
+                        files={"photo": ("a.jpg", data, "image/jpeg")},
+                    )
+                    return r.status_code
+
+            return await asyncio.gather(*(one(p) for p in photos))
+
+    try:
+        codes = asyncio.run(run())
+    finally:
+        server.should_exit = True
+        thread.join(10)
+    assert codes == [201] * 200
+    with svc.store.read() as conn:
+        n_photos = conn.execute(select(func.count()).select_from(schema.photos)).scalar()
+        leaves = conn.execute(
+            select(func.count())
+            .select_from(schema.submissions)
+            .where(schema.submissions.c.kind == "photo")
+        ).scalar()
+        queued = conn.execute(select(func.count()).select_from(ps.photo_tasks)).scalar()
+        counted = conn.execute(
+            select(func.count())
+            .select_from(schema.submissions)
+            .where(schema.submissions.c.kind == "photo", schema.submissions.c.counts.is_not(None))
+        ).scalar()
+    assert n_photos == leaves == 200
+    assert queued == 100 and counted == 100
+
+
+def _rows(svc: Service, table: Any) -> list[Any]:
+    with svc.store.read() as conn:
+        return list(conn.execute(select(table)).all())

@@ -1,0 +1,59 @@
+"""Shared by the people tests: a demo-election app, accounts, synthetic acta photos."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from actas import synth
+from actas.demo import demo_tables
+from actas.elections import load_builtin
+from actas.model import Election
+from actas.people import People, Role
+from actas.service import Service
+from actas.settings import Settings
+
+
+@dataclass(frozen=True)
+class Acta:
+    table_id: str
+    options: tuple[int, ...]
+    null: int
+    image: bytes
+
+
+@cache
+def election() -> Election:
+    return load_builtin("demo")
+
+
+@cache
+def actas(n: int = 4) -> list[tuple[str, tuple[int, ...], int]]:
+    e = election()
+    tables, _ = demo_tables(e, 40, 7)
+    out = []
+    for t in tables[:n]:
+        out.append((t.table_id, synth.split_votes(e, t.votes, t.seed), t.null))
+    return out
+
+
+@cache
+def acta(i: int, with_qr: bool = True) -> Acta:
+    table_id, options, null = actas()[i]
+    image, _ = synth.render(
+        election(), table_id, options, null, seed=100 + i, with_qr=with_qr, size=(600, 800)
+    )
+    return Acta(table_id, tuple(options), null, image)
+
+
+def demo_service(home: Path) -> Service:
+    return Service.init(Settings.from_env(env={}, home=home), "demo")
+
+
+def account(svc: Service, name: str, role: Role) -> tuple[Any, str, str]:
+    """An account, its password and an API token."""
+    people = People(svc)
+    acc, password = people.add(name, role, "correct horse " + name)
+    return acc, password, people.new_api_token(acc, "test")
