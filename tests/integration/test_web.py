@@ -275,9 +275,10 @@ def test_hostile_input_is_refused_cleanly(client: TestClient, evil: str) -> None
         assert "<script>" not in r.text and "DROP TABLE" not in r.text
 
 
-def test_every_route_is_listed_and_errs_with_the_envelope(app: FastAPI, client: TestClient) -> None:
-    paths = {r.path for r in app.routes if isinstance(r, APIRoute)}
-    assert paths == set(ROUTES), "add new routes to ROUTES (and BAD_PARAMS if they take input)"
+def test_every_route_errs_with_the_envelope(app: FastAPI, client: TestClient) -> None:
+    routes = [r for r in app.routes if isinstance(r, APIRoute)]
+    mine = {r.path for r in routes if r.tags and r.tags[0] in ("portal", "api")}
+    assert mine == set(ROUTES), "add new portal/API routes to ROUTES (and BAD_PARAMS)"
     for path, params in ROUTES.items():
         url = path.format(**params)
         err = envelope(client.delete(url, headers=JSON), 405)
@@ -285,6 +286,24 @@ def test_every_route_is_listed_and_errs_with_the_envelope(app: FastAPI, client: 
         if path in BAD_PARAMS:
             bad, status = BAD_PARAMS[path]
             envelope(client.get(bad, headers=JSON), status)
+    # every other route (the people pages and API): a method it does not take gives the
+    # envelope, and so does an anonymous call to a route for signed-in roles
+    methods: dict[str, set[str]] = {}
+    for route in routes:
+        methods.setdefault(route.path, set()).update(route.methods or ())
+    for route in routes:
+        if route.path in mine:
+            continue
+        url = re.sub(r"\{[^}]+\}", "1", route.path)
+        other = next(
+            m for m in ("DELETE", "PUT", "PATCH", "POST", "GET") if m not in methods[route.path]
+        )
+        envelope(client.request(other, url, headers=JSON), 405)
+        if isinstance((route.openapi_extra or {}).get("x-access"), list):
+            for method in sorted(route.methods or ()):
+                r = client.request(method, url, headers=JSON)
+                assert r.status_code in (401, 403), (method, url, r.status_code)
+                envelope(r, r.status_code)
 
 
 def test_unexpected_errors_become_a_500_envelope(
@@ -297,6 +316,7 @@ def test_unexpected_errors_become_a_500_envelope(
 
     monkeypatch.setattr(site, "methodology_data", boom)
     site.cache.clear()
+    site.fast.clear()
     err = envelope(client.get("/api/v1/election"), 500)
     assert err == {"code": "internal_error", "message": "internal error", "status": 500}
 
@@ -316,11 +336,13 @@ def test_routes_must_declare_access(
         create_app(_settings(web_home, ve))
 
 
-def test_openapi_marks_every_operation_public(client: TestClient) -> None:
+def test_openapi_declares_access_on_every_operation(client: TestClient) -> None:
     spec = client.get("/api/v1/openapi.json").json()
     ops = [op for item in spec["paths"].values() for op in item.values()]
-    assert len(ops) >= 20
-    assert all(op["x-access"] == "public" for op in ops)
+    mine = [op for op in ops if op.get("tags", [""])[0] in ("portal", "api")]
+    assert len(mine) >= 20
+    assert all(op["x-access"] == "public" for op in mine)
+    assert all("x-access" in op for op in ops)
 
 
 # --------------------------------------------------------------------------- caching

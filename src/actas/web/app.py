@@ -22,6 +22,7 @@ from ..settings import Settings
 from .access import PUBLIC, check_routes
 from .api import add_api
 from .cache import dump_json, make_entry, respond
+from .fastpath import FastPath
 from .pages import add_portal
 from .people import add_people
 from .serve import error_response
@@ -71,10 +72,11 @@ def _build(settings: Settings, svc: Service, ttl: float) -> FastAPI:
     add_api(app, site)
     add_people(app, svc)
 
-    @app.get("/api/v1/openapi.json", include_in_schema=False, **PUBLIC)
+    @app.get("/api/v1/openapi.json", include_in_schema=False, tags=["api"], **PUBLIC)
     async def openapi(request: Request) -> Response:
         return respond(request, make_entry(dump_json(app.openapi()), "application/json"))
 
+    app.add_middleware(FastPath, cache=site.fast, version=site.snapshots)
     _install_errors(app, site)
     check_routes(app)
     return app

@@ -78,13 +78,18 @@ async def cached_page(
 
         entry = await run_in_threadpool(make)
         site.cache.put(key, entry)
-    return respond(request, entry, http_date(snap.modified), VARY_PAGE, extra=_lang_cookie(request))
+    modified = http_date(snap.modified)
+    cookie = _lang_cookie(request)
+    if "lang" not in request.query_params:
+        variant = "json" if as_json else lang
+        _remember(site, request, variant, snap.key, entry, modified, VARY_PAGE)
+    return respond(request, entry, modified, VARY_PAGE, extra=cookie)
 
 
 async def cached_json(request: Request, site: Site, build: Callable[[], Any]) -> Response:
     """An API read from the cache, keyed by path and query and the data version."""
     snap = site.snap()
-    key: Hashable = ("api", request.url.path, request.url.query, snap.key)
+    key: Hashable = ("api", request.scope["path"], request.scope["query_string"], snap.key)
     entry = site.cache.peek(key)
     if entry is None:
 
@@ -93,7 +98,23 @@ async def cached_json(request: Request, site: Site, build: Callable[[], Any]) ->
 
         entry = await run_in_threadpool(make)
         site.cache.put(key, entry)
-    return respond(request, entry, http_date(snap.modified), "Accept-Encoding")
+    modified = http_date(snap.modified)
+    _remember(site, request, "api", snap.key, entry, modified, "Accept-Encoding")
+    return respond(request, entry, modified, "Accept-Encoding")
+
+
+def _remember(
+    site: Site,
+    request: Request,
+    variant: str,
+    version: Hashable,
+    entry: Entry,
+    modified: str | None,
+    vary: str,
+) -> None:
+    """Let the fast path answer the next identical request (see ``fastpath``)."""
+    key = (request.scope["path"], request.scope["query_string"], variant, version)
+    site.fast.remember(key, entry, modified, vary)
 
 
 def envelope(status: int, code: str, message: str) -> bytes:

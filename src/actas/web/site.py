@@ -13,6 +13,7 @@ from typing import Any
 from ..service import Service
 from . import queries
 from .cache import EntryCache, Versioned, dump_json
+from .fastpath import FastCache
 from .geo import (
     COVERAGE_COLOURS,
     COVERAGE_STEPS,
@@ -47,6 +48,7 @@ class Site:
         self.catalogs = load_catalogs()
         self.renderer = Renderer(svc.election, self.catalogs)
         self.cache = EntryCache()
+        self.fast = FastCache()
         self.snapshots = Versioned(lambda: queries.snapshot(svc), ttl)
         self.geometry = geometry
         self.bundle_dir = bundle_dir
