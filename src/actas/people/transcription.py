@@ -124,7 +124,7 @@ class Transcription:
             task = conn.execute(
                 select(t.c.photo_sha256)
                 .where(t.c.state.in_((OPEN, THIRD)), wanted, ~already)
-                .order_by(t.c.photo_seq)
+                .order_by(t.c.photo_seq, t.c.photo_sha256)
                 .limit(1)
             ).first()
             if task is None:

@@ -335,13 +335,16 @@ def _add_witness_routes(app: FastAPI, web: PeopleWeb) -> None:
         if length and length.isdigit() and int(length) > limit + 64 * 1024:
             raise TooLarge(f"the upload is larger than the limit of {limit:,} bytes")
         form = await request.form(max_files=1, max_fields=8)
-        photo = form.get("photo")
-        if not isinstance(photo, UploadFile):
-            raise InputError("send the photo in the field 'photo'")
-        data = await photo.read(limit + 1)
-        if len(data) > limit:
-            raise TooLarge(f"the photo is larger than the limit of {limit:,} bytes")
-        claimed = str(form.get("table", "")).strip() or None
+        try:
+            photo = form.get("photo")
+            if not isinstance(photo, UploadFile):
+                raise InputError("send the photo in the field 'photo'")
+            data = await photo.read(limit + 1)
+            if len(data) > limit:
+                raise TooLarge(f"the photo is larger than the limit of {limit:,} bytes")
+            claimed = str(form.get("table", "")).strip() or None
+        finally:
+            await form.close()
         me = _me(request)
         return await run_in_threadpool(_ingest, web, data, claimed, me)
 
@@ -628,4 +631,3 @@ def _add_review_routes(app: FastAPI, web: PeopleWeb) -> None:
     async def decide_page(request: Request, table_id: str) -> Response:
         await decide(request, table_id)
         return _see_other("/people/review")
-
