@@ -49,6 +49,7 @@ APP = {
     "audits",
     "audits_cli",
     "queue",
+    "people",
 }
 # everything else under actas/ is an adapter (store, importer, tlog, export, imaging, ...)
 

@@ -675,6 +675,11 @@ from .audits_cli import audit_app, quickcount_app  # noqa: E402
 app.add_typer(audit_app, name="audit")
 app.add_typer(quickcount_app, name="quickcount")
 
+# People: accounts and roles (people/cli.py).
+from .people.cli import users_app  # noqa: E402
+
+app.add_typer(users_app, name="users")
+
 
 def main() -> None:
     app()

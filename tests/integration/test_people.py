@@ -337,7 +337,7 @@ def test_poor_agreement_suspends_with_a_logged_reason(svc: Service, app: FastAPI
     with svc.store.write() as conn:
         for i in range(10):
             tr.enqueue(conn, f"{i:064x}", i, None, "no_qr")
-    for i in range(10):
+    for _ in range(10):
         for who, bump in ((bad, 1), (good[0], 0), (good[1], 0)):
             task = tr.next(who)
             assert task is not None
