@@ -256,6 +256,7 @@ def test_two_volunteers_agree_then_the_table_counts(client: TestClient, svc: Ser
     table = client.get(f"/api/v1/tables/{a.table_id}").json()
     assert table["result"]["status"] == "consensus"
     assert table["result"]["channels"] == ["transcription"]
+    assert table["agreement"]["agree"] == {"transcription": 2}
     assert [o["votes"] for o in table["result"]["options"]] == list(a.options)
 
 
@@ -304,6 +305,10 @@ def test_disagreement_third_entry_then_review(client: TestClient, svc: Service) 
         leaf = svc.store.submission(decision[0]["seq"], conn)
     body = json.loads(leaf.raw)
     assert body["reason"] == "card 1 reads as printed" and body["actor"] == rev_acc.actor
+    assert table["agreement"]["decision"]["reason"] == "card 1 reads as printed"
+    assert table["agreement"]["agree"] == {}  # the chosen entry alone was not a version
+    page = client.get(f"/tables/{a.table_id}?lang=en").text
+    assert "card 1 reads as printed" in page
     outcomes = sorted(r.outcome for r in _rows(svc, ps.assignments))
     assert outcomes == ["agree", "disagree", "disagree"]
 

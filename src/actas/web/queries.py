@@ -19,6 +19,7 @@ from .. import merkle
 from ..errors import InputError, NotFound
 from ..leaf import decode_leaf
 from ..model import Election
+from ..people.agreement import grade
 from ..reconcile import TableResult
 from ..service import Service
 from ..store import schema as s
@@ -245,6 +246,7 @@ def table_json(
         "result": _result_json(election, result) if result else None,
         "submissions": [_submission_json(sub, cp, nodes) for sub in subs],
         "checkpoint": cp.to_json() if cp else None,
+        "agreement": grade(result, subs),
     }
 
 
