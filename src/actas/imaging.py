@@ -42,6 +42,7 @@ from .errors import ImageError
 
 __all__ = [
     "DEFAULT_LIMITS",
+    "STAGES",
     "DecodeResult",
     "Limits",
     "Parsed",
@@ -226,7 +227,8 @@ def first_parsing(candidates: Iterable[bytes], parse: Callable[[bytes], T]) -> P
     return Parsed(None, None, tuple(errors))
 
 
-_QR = zxingcpp.BarcodeFormat.QRCode
+_QR = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+STAGES = ("half", "full", "bottom", "sharpened", "denoised")
 _FULL_GREY = ("L", (1 << 30, 1 << 30))  # JPEG draft: grey, no downscaling
 
 
@@ -245,9 +247,14 @@ class ZxingDecoder:
 
     limits: Limits = DEFAULT_LIMITS
     accept: Callable[[bytes], bool] = _any
-    stages: tuple[str, ...] = ("half", "full", "bottom", "sharpened", "denoised")
+    stages: tuple[str, ...] = STAGES
     bottom: float = 0.45
     half_min_side: int = 1200  # below this a half-size read is too coarse to try
+
+    def __post_init__(self) -> None:
+        unknown = [s for s in self.stages if s not in STAGES]
+        if unknown or not self.stages:
+            raise ValueError(f"unknown or no decoding stages {unknown}; known: {STAGES}")
 
     def decode(self, image_bytes: bytes) -> DecodeResult:
         t0 = time.perf_counter()
@@ -274,7 +281,7 @@ class ZxingDecoder:
             elif stage == "full":
                 full = full or _load(opened(), _FULL_GREY).convert("L")
                 texts = self._read(full)
-            elif stage in ("bottom", "sharpened", "denoised"):
+            else:  # "bottom", "sharpened", "denoised"
                 full = full or _load(opened(), _FULL_GREY).convert("L")
                 crop = crop or _bottom(full, self.bottom)
                 if stage == "sharpened":
@@ -285,8 +292,6 @@ class ZxingDecoder:
                 else:
                     crop_in = crop
                 texts = self._read(crop_in)
-            else:
-                raise ValueError(f"unknown decoding stage {stage!r}")
             timings.append((stage, (time.perf_counter() - ts) * 1000))
             for t in texts:
                 if t not in seen:
@@ -314,14 +319,11 @@ class ZxingDecoder:
             timings=tuple(timings),
         )
 
-    def _read(self, img: Image.Image, binarizer: Any = None) -> list[bytes]:
-        kwargs: dict[str, Any] = {"formats": _QR, "try_invert": False}
-        if binarizer is not None:
-            kwargs["binarizer"] = binarizer
+    def _read(self, img: Image.Image) -> list[bytes]:
         if img.mode != "L":
             img = img.convert("L")
         try:
-            found = zxingcpp.read_barcodes(img, **kwargs)
+            found = zxingcpp.read_barcodes(img, formats=_QR, try_invert=False)
         except (ValueError, RuntimeError) as exc:  # pragma: no cover - zxing refuses the buffer
             raise ImageError(f"the QR reader failed on this photo: {exc}") from None
         return [bytes(b.bytes) for b in found if b.valid]

@@ -260,8 +260,10 @@ def render(
     ``options`` are per-card counts in payload order. Returns JPEG bytes and the
     :class:`Truth`. ``with_qr=False`` draws a sheet without a QR code (2025-style).
     A JPEG degradation sets the output quality; the others change the picture.
+    The election must have a payload format (PayloadError otherwise); the sheet
+    is drawn as a Venezuelan acta de escrutinio.
     """
-    fmt = get_format(election.payload_format or "ve-2024-qr", len(election.options))
+    fmt = get_format(election.payload_format, len(election.options))
     counts = tuple(int(v) for v in options)
     # the VE payload repeats the table id with two fixed fields as its acta id
     acta_id = f"{table_id}.1.0001" if fmt.name == "ve-2024-qr" else ""
@@ -364,14 +366,9 @@ def _draw_header(
         y += _px(size * 1.35, width)
     centre, _, table = table_id.partition(".")
     small = _font(_px(18, width))
-    draw.text((x0, layout.table.px(width, height)[1]), f"CENTRO {centre}", font=small, fill=_INK)
-    draw.text(
-        (x0 + _px(300, width), layout.table.px(width, height)[1]),
-        f"MESA {table}",
-        font=small,
-        fill=_INK,
-    )
     tx0, ty0, tx1, ty1 = layout.table.px(width, height)
+    draw.text((x0, ty0), f"CENTRO {centre}", font=small, fill=_INK)
+    draw.text((x0 + _px(300, width), ty0), f"MESA {table}", font=small, fill=_INK)
     draw.rectangle((tx0, ty0, tx1, ty1), outline=(90, 90, 90), width=_px(1.5, width))
     font = _font(_px(30, width), bold=True, mono=True)
     draw.text(((tx0 + tx1) / 2, (ty0 + ty1) / 2), table_id, font=font, fill=_INK, anchor="mm")

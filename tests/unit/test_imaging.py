@@ -261,3 +261,10 @@ def test_perceptual_hash_survives_reencoding_but_not_another_picture(
     other, _ = render(E, "130501007.03", OPTIONS, 4, seed=21, degradations=steps)
     assert hamming(h, perceptual_hash(other)) >= 12
     assert hamming(5, 3) == 2
+
+
+def test_unknown_stages_are_refused_up_front() -> None:
+    with pytest.raises(ValueError, match="quarter"):
+        ZxingDecoder(stages=("half", "quarter"))
+    with pytest.raises(ValueError, match="no decoding stages"):
+        ZxingDecoder(stages=())
