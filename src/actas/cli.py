@@ -551,9 +551,14 @@ def verify_(
     key: Annotated[
         str | None, typer.Option("--key", help="The log's verifier key: its text, or a file.")
     ] = None,
+    workers: Annotated[
+        int, typer.Option(help="Processes decoding leaves and re-reading rows (1: none).")
+    ] = 1,
     as_json: JsonOpt = False,
 ) -> None:
     """Recompute everything in a bundle from its leaves and check it; exit 6 if anything fails."""
+    from concurrent.futures import ProcessPoolExecutor
+
     from .errors import VerificationError
     from .export import parquet_columns, read_bundle
     from .verify import verify
@@ -564,9 +569,16 @@ def verify_(
             old = previous.read_bytes()
         except OSError as exc:
             raise InputError(f"cannot read {previous}: {exc.strerror}") from None
-    report = verify(
-        read_bundle(folder), pinned_key=_key_text(key), previous=old, read_parquet=parquet_columns
-    )
+    files = read_bundle(folder)
+    pinned = _key_text(key)
+    if workers > 1:
+        with ProcessPoolExecutor(workers) as pool:
+            report = verify(
+                files, pinned_key=pinned, previous=old, read_parquet=parquet_columns,
+                mapper=pool.map,
+            )  # fmt: skip
+    else:
+        report = verify(files, pinned_key=pinned, previous=old, read_parquet=parquet_columns)
     if as_json:
         _json(report.to_json())
     else:

@@ -83,8 +83,9 @@ class Chunk:
 #: (leaf index, reading or None, whether the published line is exactly the expected one, error)
 JobResult = tuple[int, "replay.Reading | None", bool, str]
 
-#: ``map(function, chunks)``: the builtin, or a process pool's ``map`` to use several cores.
-Mapper = Callable[[Callable[[Chunk], list[JobResult]], Iterable[Chunk]], Iterable[list[JobResult]]]
+#: ``map(function, tasks)``: the builtin, or a process pool's ``map`` to use several cores.
+#: Every function handed to it is a module-level function of picklable arguments.
+Mapper = Callable[[Callable[[Any], Any], Iterable[Any]], Iterable[Any]]
 
 
 def reread_chunk(chunk: Chunk) -> list[JobResult]:

@@ -12,16 +12,17 @@ can compare the published counts with what the row says.
 from __future__ import annotations
 
 import base64
+import binascii
 import csv
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from . import rules
-from .leaf import MAX_INLINE_RAW
+from .leaf import MAX_INLINE_RAW, decode_leaf
 from .manifest import ImportMapping
 from .model import Counts, Election, Finding, Severity, SubmissionKind, TableId
 from .records import Header, header_for, read_row
@@ -35,6 +36,7 @@ __all__ = [
     "bind",
     "leaf_info",
     "parse_event",
+    "parse_leaf_lines",
     "reread",
 ]
 
@@ -100,6 +102,33 @@ def leaf_info(entry: Mapping[str, Any], election_id: str) -> LeafInfo:
     if not isinstance(blob, str) or (blob and not _HEX64.fullmatch(blob)):
         raise ValueError("blob_sha256 is malformed")
     return LeafInfo(str(kind), source["channel"], source, received, digest, size, raw, blob)
+
+
+def parse_leaf_lines(
+    task: tuple[str, int, Sequence[bytes]],
+) -> list[tuple[int, bytes | None, LeafInfo | None, str]]:
+    """Decode lines of ``leaves.txt`` (election id, index of the first, lines); picklable.
+
+    For each: (leaf index, leaf hash or None, leaf info or None, problem) where a
+    problem is ``"<failure code>: <message>"`` or empty.
+    """
+    election_id, start, lines = task
+    out: list[tuple[int, bytes | None, LeafInfo | None, str]] = []
+    sha256 = hashlib.sha256
+    for i, line in enumerate(lines, start):
+        try:
+            leaf = base64.b64decode(line, validate=True)
+        except (binascii.Error, ValueError):
+            leaf = None
+        if leaf is None or base64.b64encode(leaf) != line:
+            out.append((i, None, None, "leaf.base64: not the canonical base64 of the leaf bytes"))
+            continue
+        digest = sha256(b"\x00" + leaf).digest()
+        try:
+            out.append((i, digest, leaf_info(decode_leaf(leaf), election_id), ""))
+        except ValueError as exc:
+            out.append((i, digest, None, f"leaf.malformed: {exc}"))
+    return out
 
 
 @dataclass(frozen=True, slots=True)

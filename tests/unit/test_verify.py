@@ -248,3 +248,13 @@ def test_photos_are_content_addressed(small: Built) -> None:
     files[f"photos/{sha[:2]}/{'0' * 64}.jpg"] = jpeg
     report = check(remanifest(files))
     assert failing(report, "photo.unreferenced") and failing(report, "photo.bad_path")
+
+
+def test_a_process_pool_gives_the_same_report(small: Built) -> None:
+    from concurrent.futures import ProcessPoolExecutor
+
+    files = dict(small.files)
+    files[b.SUBMISSIONS] = files[b.SUBMISSIONS].replace(b'"maduro":', b'"maduro":1', 3)
+    with ProcessPoolExecutor(2) as pool:
+        for bundle in (small.files, remanifest(files)):
+            assert verify(bundle, mapper=pool.map) == verify(bundle)
