@@ -119,7 +119,7 @@ def log_action(
     raw = canonical_json({**body, "actor": actor, "nonce": secrets.token_hex(8)})
     sub = Submission(
         kind=kind,
-        source=Source(channel),
+        source=Source(channel, str(kind)),  # the portal shows a name for every source
         received_at=svc.clock(),
         raw=raw,
         table_id=TableId(table_id) if table_id else None,
