@@ -1,0 +1,138 @@
+"""People in Chromium on a phone-sized screen (360×740): a witness uploads and confirms,
+two volunteers transcribe an unreadable photo blind, a reviewer's decision reaches the
+table page. Skipped locally when /usr/bin/chromium is missing; in CI that fails."""
+
+from __future__ import annotations
+
+import socket
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from actas.people import People, Role
+from actas.service import Service
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from peoplekit import acta, demo_service  # noqa: E402
+from test_portal import ARGS, CHROMIUM, _need_browser  # noqa: E402
+
+pytestmark = pytest.mark.e2e
+PHONE = {"width": 360, "height": 740}
+PASSWORD = "a long password"
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Service]]:
+    _need_browser()
+    import uvicorn
+
+    from actas.web import create_app
+
+    svc = demo_service(tmp_path_factory.mktemp("people") / "home")
+    people = People(svc)
+    for name, role in [
+        ("wit", Role.WITNESS),
+        ("vol1", Role.VOLUNTEER),
+        ("vol2", Role.VOLUNTEER),
+        ("rev", Role.REVIEWER),
+    ]:
+        people.add(name, role, PASSWORD)
+    app = create_app(svc.settings, svc, ttl=0)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    yield f"http://localhost:{port}", svc
+    server.should_exit = True
+    thread.join(10)
+    svc.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    _need_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+def signed_in(browser: Any, base: str, name: str) -> Any:
+    context = browser.new_context(viewport=PHONE, base_url=base)
+    page = context.new_page()
+    page.goto("/people/login?lang=en")
+    page.fill("input[name=name]", name)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("#login")
+    page.wait_for_url("**/people")
+    return page
+
+
+def test_witness_uploads_and_confirms(
+    browser: Any, served: tuple[str, Service], tmp_path: Path
+) -> None:
+    base, svc = served
+    a = acta(0)
+    photo = tmp_path / "acta.jpg"
+    photo.write_bytes(a.image)
+    page = signed_in(browser, base, "wit")
+    page.click("#go-upload")
+    assert page.get_attribute("#photo", "capture") == "environment"
+    page.set_input_files("#photo", str(photo))
+    page.click("#send")
+    page.wait_for_selector("#read-counts")
+    assert a.table_id in page.inner_text("main")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.click("#confirm")
+    page.wait_for_selector("#leaf-hash")
+    assert page.is_visible("#proof-pending")
+    page.context.close()
+
+
+def test_blind_entries_then_review_on_the_table_page(
+    browser: Any, served: tuple[str, Service], tmp_path: Path
+) -> None:
+    base, svc = served
+    b = acta(1, with_qr=False)
+    photo = tmp_path / "noqr.jpg"
+    photo.write_bytes(b.image)
+    page = signed_in(browser, base, "wit")
+    page.goto("/people/upload")
+    page.set_input_files("#photo", str(photo))
+    page.fill("input[name=table]", b.table_id)
+    page.click("#send")
+    page.wait_for_selector("#queued")
+    page.context.close()
+    for name, bump in (("vol1", 0), ("vol2", 3)):
+        page = signed_in(browser, base, name)
+        page.click("#go-transcribe")
+        page.wait_for_selector("img.acta")
+        text = page.inner_text("main")
+        assert str(b.options[1]) not in text.replace(b.table_id, "")  # no numbers shown
+        for i, n in enumerate(b.options):
+            page.fill(f"input[name=card_{i}]", str(n + (bump if i == 0 else 0)))
+        page.fill("input[name=null]", str(b.null))
+        page.click("#save")
+        page.wait_for_selector("#empty")
+        page.context.close()
+    page = signed_in(browser, base, "rev")
+    page.goto(f"/people/review/{b.table_id}?lang=en")
+    page.check("#versions input[type=radio] >> nth=0")
+    page.fill("textarea[name=reason]", "checked against the photo")
+    page.click("#resolve")
+    page.goto(f"/tables/{b.table_id}?lang=en")
+    assert "checked against the photo" in page.inner_text("#decision-reason")
+    page.context.close()
