@@ -18,8 +18,9 @@ from actas.people import People, Role
 from actas.service import Service
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from peoplekit import acta, demo_service  # noqa: E402
-from test_portal import ARGS, CHROMIUM, _need_browser  # noqa: E402
+from test_portal import ARGS, CHROMIUM, _need_browser
+
+from peoplekit import acta, demo_service
 
 pytestmark = pytest.mark.e2e
 PHONE = {"width": 360, "height": 740}
@@ -84,7 +85,7 @@ def signed_in(browser: Any, base: str, name: str) -> Any:
 def test_witness_uploads_and_confirms(
     browser: Any, served: tuple[str, Service], tmp_path: Path
 ) -> None:
-    base, svc = served
+    base, _ = served
     a = acta(0)
     photo = tmp_path / "acta.jpg"
     photo.write_bytes(a.image)
@@ -105,7 +106,7 @@ def test_witness_uploads_and_confirms(
 def test_blind_entries_then_review_on_the_table_page(
     browser: Any, served: tuple[str, Service], tmp_path: Path
 ) -> None:
-    base, svc = served
+    base, _ = served
     b = acta(1, with_qr=False)
     photo = tmp_path / "noqr.jpg"
     photo.write_bytes(b.image)
