@@ -397,6 +397,7 @@ def analyse(
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Photo files or folders (JPEG, PNG, WebP, HEIC).")],
     workers: Annotated[int | None, typer.Option(help="Decoding processes (default: all cores).")] = None,
+    batch: Annotated[int, typer.Option(help="Photos committed per transaction.")] = 64,
     home: HomeOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -420,7 +421,9 @@ def ingest(
             rate = done / max(time.perf_counter() - started, 1e-9)
             bar.update(task, completed=done, total=total, rate=f"{rate:.1f} images/s")
 
-        summary = ingest_paths(svc, paths, workers=workers, progress=advance)
+        summary = ingest_paths(
+            svc, paths, workers=workers, progress=advance, batch_size=max(1, batch)
+        )
     if as_json:
         _json(summary.to_json())
         return

@@ -452,6 +452,7 @@ def ingest_paths(
     blobs: BlobStore | None = None,
     progress: Callable[[int, int], None] | None = None,
     executor: Executor | None = None,
+    batch_size: int = BATCH,
 ) -> IngestSummary:
     """Ingest every photo under ``paths`` with a process pool; resumable and idempotent."""
     t0 = time.perf_counter()
@@ -493,7 +494,7 @@ def ingest_paths(
                     data = None  # the file changed under us; it is reported, not logged
                     reading = PhotoReading(path.name, "", 0, error="the file changed while reading")
             batch.append((reading, data, None))
-            if len(batch) >= BATCH:
+            if len(batch) >= batch_size:
                 ing.write(batch, summary)
                 done += len(batch)
                 batch = []
