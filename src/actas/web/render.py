@@ -8,12 +8,15 @@ any static host and from ``file://``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.ext import Extension
+from jinja2.lexer import Token, TokenStream
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
@@ -224,18 +227,40 @@ def winner(result: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
+class _FoldTranslations(Extension):
+    """``t("nav.home")`` (a literal key, no values) becomes, at compile time, the text
+    of the environment's catalog: a constant, escaped once, free at render time."""
+
+    def filter_stream(self, stream: TokenStream) -> Iterator[Token]:
+        catalog: Catalog = self.environment.actas_catalog  # type: ignore[attr-defined]
+        window: list[Token] = []
+        for tok in stream:
+            window.append(tok)
+            if (
+                len(window) >= 4
+                and window[-1].type == "rparen"
+                and window[-2].type == "string"
+                and window[-3].type == "lparen"
+                and window[-4].type == "name"
+                and window[-4].value == "t"
+                and (len(window) < 5 or window[-5].type != "dot")
+            ):
+                key = window[-2].value
+                line = window[-4].lineno
+                del window[-4:]
+                window.append(Token(line, "string", catalog(key)))
+            while len(window) > 5:
+                yield window.pop(0)
+        yield from window
+
+
 class Renderer:
+    """One Jinja environment per language: translations without values are folded into
+    the compiled templates, numbers are formatted by the ``num``/``pct``/``pp`` filters."""
+
     def __init__(self, election: Election, catalogs: dict[str, Catalog]) -> None:
         self.election = election
         self.catalogs = catalogs
-        self.env = Environment(
-            loader=FileSystemLoader(TEMPLATES),
-            autoescape=select_autoescape(("html", "svg"), default=True),
-            undefined=StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            auto_reload=False,
-        )
         self._chrome: dict[tuple[Any, ...], str] = {}
 
         def head(ctx: Context, title: str) -> Markup:
@@ -244,28 +269,46 @@ class Renderer:
         def foot(ctx: Context) -> Markup:
             return self._foot(ctx)
 
-        self.env.globals.update(
-            chrome_head=pass_context(head),
-            chrome_foot=pass_context(foot),
-            ranked=ranked,
-            winner=winner,
-            winner_fill=winner_fill,
-            coverage_fill=coverage_fill,
-        )
+        self.envs: dict[str, Environment] = {}
+        for lang, catalog in catalogs.items():
+            env = Environment(
+                loader=FileSystemLoader(TEMPLATES),
+                autoescape=select_autoescape(("html", "svg"), default=True),
+                undefined=StrictUndefined,
+                trim_blocks=True,
+                lstrip_blocks=True,
+                auto_reload=False,
+                extensions=[_FoldTranslations],
+            )
+            env.extend(actas_catalog=catalog)
+            env.filters.update(num=catalog.num, pct=catalog.pct, pp=catalog.pp)
+            env.globals.update(
+                t=catalog,
+                chrome_head=pass_context(head),
+                chrome_foot=pass_context(foot),
+                ranked=ranked,
+                winner=winner,
+                winner_fill=winner_fill,
+                coverage_fill=coverage_fill,
+            )
+            self.envs[lang] = env
+        self.env = self.envs[DEFAULT]
 
     def render(self, template: str, links: Links, **context: Any) -> str:
-        t = self.catalogs[links.lang]
         election = self.election
-        return self.env.get_template(template).render(
-            t=t,
-            lang=links.lang,
-            links=links,
-            election=election,
-            election_name=election.name_en
-            if links.lang == "en" and election.name_en
-            else election.name,
-            level_name=self.level_name(links.lang),
-            **context,
+        return (
+            self.envs[links.lang]
+            .get_template(template)
+            .render(
+                lang=links.lang,
+                links=links,
+                election=election,
+                election_name=election.name_en
+                if links.lang == "en" and election.name_en
+                else election.name,
+                level_name=self.level_name(links.lang),
+                **context,
+            )
         )
 
     def level_name(self, lang: str) -> dict[str, str]:
@@ -290,9 +333,16 @@ class Renderer:
         )
         text = self._chrome.get(key)
         if text is None:
-            values = {k: ctx[k] for k in ("t", "lang", "election", "election_name", "page")}
-            text = self._chrome[key] = self.env.get_template(name).render(
-                links=_Placeholders(links), checkpoint=ctx.get("checkpoint"), title=_TITLE, **values
+            values = {k: ctx[k] for k in ("lang", "election", "election_name", "page")}
+            text = self._chrome[key] = (
+                self.envs[links.lang]
+                .get_template(name)
+                .render(
+                    links=_Placeholders(links),
+                    checkpoint=ctx.get("checkpoint"),
+                    title=_TITLE,
+                    **values,
+                )
             )
         text = text.replace("@@json@@", str(escape(links.json())))
         for lang in self.catalogs:
