@@ -28,11 +28,12 @@ __all__ = ["FastCache", "FastPath", "variant"]
 
 Headers = list[tuple[bytes, bytes]]
 _SECURITY = [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
-_HEALTH = (
-    [(b"content-type", b"text/plain; charset=utf-8"), (b"cache-control", b"no-store")]
-    + _SECURITY
-    + [(b"content-length", b"3")]
-)
+_HEALTH = [
+    (b"content-type", b"text/plain; charset=utf-8"),
+    (b"cache-control", b"no-store"),
+    *_SECURITY,
+    (b"content-length", b"3"),
+]
 
 
 def variant(path: str, accept: str, lang: str) -> str:
