@@ -99,7 +99,7 @@ def wrk(base: str, path: str, seconds: int, conns: int, script: Path | None) -> 
     cmd += ["-s", str(script)] if script else []
     out = subprocess.run([*cmd, base + path], check=True, text=True, capture_output=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"^\s*99%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
     if "Non-2xx" in out:
         print("  warning: non-2xx responses\n" + out)
     return rps, p99

@@ -100,6 +100,7 @@ def web_home(v1_service: Any, ve: Path, tmp_path_factory: pytest.TempPathFactory
     shutil.copytree(v1_service.settings.home, home)
     svc = Service.open(_settings(home, ve))
     svc.import_file(ve / "resultadosconvzla" / "zentraedi_2024_vzla_presidential.csv", "centres")
+    svc.import_claims()  # the CNE's bulletins (built in)
     svc.log.publish_checkpoint("2024-07-29T05:00:00.000000Z")
     svc.close()
     return home
@@ -156,6 +157,18 @@ def test_home_and_results_give_the_national_figures(client: TestClient) -> None:
     states = client.get("/api/v1/results?level=state").json()
     assert len(states) == 24
     assert sum(s["tables"]["counted"] for s in states) == 24532
+
+
+def test_official_claims_beside_the_actas(client: TestClient) -> None:
+    claims = client.get("/index.json").json()["claims"]
+    second = next(c for c in claims if c["label"] == "Second bulletin")
+    rows = {r["id"]: r for r in second["rows"]}
+    assert rows["gonzalez"]["official"] == 5_326_104
+    assert rows["gonzalez"]["collected"] == 7_156_462
+    assert rows["gonzalez"]["contradiction"] is True
+    assert rows["maduro"]["contradiction"] is False
+    html = client.get("/").text
+    assert "5.326.104" in html and "contradicción" in html
 
 
 def test_region_pages_go_down_the_hierarchy(client: TestClient) -> None:
