@@ -49,6 +49,7 @@ APP = {
     "audits",
     "audits_cli",
     "queue",
+    "workers",
     "people",
 }
 # everything else under actas/ is an adapter (store, importer, tlog, export, imaging, ...)

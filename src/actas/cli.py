@@ -473,7 +473,8 @@ def worker(
     """Take jobs from the queue: decode photos, retally, sign checkpoints (signer only)."""
     import logging
 
-    from .queue import QueueOptions, run_worker
+    from .queue import QueueOptions
+    from .workers import run_worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     options = QueueOptions(heartbeat=max(stalled_after / 3, 0.2), stalled_after=stalled_after)
@@ -492,11 +493,11 @@ def jobs(
     as_json: JsonOpt = False,
 ) -> None:
     """Queued, running, done and failed jobs; failed ones with the error of each attempt."""
-    from . import queue
+    from . import workers
 
     if retry_failed:
-        out.print(f"{queue.retry_failed(_settings(home))} failed jobs queued again")
-    status = queue.job_status(_settings(home))
+        out.print(f"{workers.retry_failed(_settings(home))} failed jobs queued again")
+    status = workers.job_status(_settings(home))
     if as_json:
         _json(status)
         return

@@ -1,8 +1,8 @@
 """A durable job queue on PostgreSQL (procrastinate 3): photo decoding and checkpoints.
 
     actas enqueue PHOTOS…            store each photo in the blob store, enqueue its decoding
-    actas worker [--concurrency N]   decode on any number of machines (N processes each)
-    actas jobs                       what is queued, running, done and failed (with errors)
+    actas worker [--concurrency N]   decode on any number of machines (actas.workers)
+    actas jobs                       what is queued, running, done and failed (actas.workers)
 
 Web servers and ``actas enqueue`` only store bytes and insert jobs: they stay
 stateless. Workers share nothing but PostgreSQL and the blob store.
@@ -19,6 +19,7 @@ Tasks (queue ``photos`` unless said otherwise):
 - ``publish_checkpoint()`` (queue ``signer``) retallies, then signs a checkpoint. Only
   the signer host, which alone holds the key file, runs a worker on that queue.
 - ``retry_stalled_jobs()`` (periodic, every 5 s) re-queues jobs of dead workers.
+- ``prune_jobs()`` (periodic, hourly) deletes jobs that succeeded over 48 h ago.
 
 Failures: a failing job is retried with exponential backoff (2, 4, 8, 16, 32 s by
 default); after the last attempt it stays in procrastinate's ``failed`` state — the
@@ -42,10 +43,6 @@ import contextlib
 import copy
 import json
 import logging
-import multiprocessing
-import os
-import signal
-import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -61,7 +58,7 @@ from procrastinate import types as pq_types
 from procrastinate.schema import SchemaManager
 
 from .blobs import BlobStore, open_blobs
-from .errors import InputError
+from .errors import InputError, StoreError
 from .imaging import Limits
 from .ingest import Ingestor, IngestSummary, find_photos, read_photo
 from .service import Service, utcnow
@@ -71,15 +68,13 @@ from .store import open_store
 __all__ = [
     "EnqueueSummary",
     "QueueOptions",
+    "app_with_runtime",
     "conninfo",
     "enqueue_paths",
     "enqueue_photo",
     "ensure_schema",
-    "job_status",
     "make_app",
     "request_checkpoint",
-    "retry_failed",
-    "run_worker",
 ]
 
 PHOTOS = "photos"
@@ -88,6 +83,7 @@ DECODE = "actas.decode_photo"
 RETALLY = "actas.retally"
 CHECKPOINT = "actas.publish_checkpoint"
 RETRY_STALLED = "actas.retry_stalled_jobs"
+PRUNE = "actas.prune_jobs"
 _SCHEMA_LOCK = 0x41637471  # advisory lock: one process applies the queue schema
 _DEFER_BATCH = 500
 
@@ -103,6 +99,7 @@ class QueueOptions:
     heartbeat: float = 10.0  # seconds between a worker's heartbeats
     stalled_after: float = 30.0  # a worker silent this long is dead; its jobs are retried
     checkpoint_cron: str = "*/5 * * * *"  # when workers defer publish_checkpoint
+    keep_done_hours: int = 48  # succeeded jobs are deleted after this long (hourly)
     stalled_cron: str = "* * * * * */5"  # when workers defer retry_stalled_jobs (seconds last)
 
 
@@ -211,10 +208,13 @@ class _Runtime:
 
 def make_app(settings: Settings, options: QueueOptions | None = None) -> procrastinate.App:
     """The procrastinate App over the store's database, with Actas' tasks."""
-    return _make_app(settings, options or QueueOptions())[0]
+    return app_with_runtime(settings, options or QueueOptions())[0]
 
 
-def _make_app(settings: Settings, options: QueueOptions) -> tuple[procrastinate.App, _Runtime]:
+def app_with_runtime(
+    settings: Settings, options: QueueOptions
+) -> tuple[procrastinate.App, _Runtime]:
+    """The App and what its tasks hold in this process (a worker closes it at exit)."""
     app = procrastinate.App(
         connector=procrastinate.PsycopgConnector(conninfo=conninfo(settings.database_url))
     )
@@ -283,13 +283,18 @@ def _make_app(settings: Settings, options: QueueOptions) -> tuple[procrastinate.
         name=RETRY_STALLED,
         queue=PHOTOS,
         priority=100,
-        queueing_lock=RETRY_STALLED,
-        lock=RETRY_STALLED,
+        queueing_lock=RETRY_STALLED,  # no lock: one stuck with a dead worker would block all
     )
     async def retry_stalled_jobs(timestamp: int = 0) -> int:
         return await _retry_stalled(app, rt, options)
 
-    del decode_photo, retally, publish_checkpoint, retry_stalled_jobs  # reached by name
+    @app.periodic(cron="7 * * * *", periodic_id="prune")
+    @app.task(name=PRUNE, queue=PHOTOS, queueing_lock=PRUNE)
+    async def prune_jobs(timestamp: int = 0) -> None:
+        """Delete succeeded jobs (failed ones stay: they are the dead letters)."""
+        await app.job_manager.delete_old_jobs(nb_hours=options.keep_done_hours)
+
+    del decode_photo, retally, publish_checkpoint, retry_stalled_jobs, prune_jobs
     return app, rt
 
 
@@ -373,8 +378,12 @@ def enqueue_paths(
     Photos already in the log are skipped; enqueuing twice is harmless (decoding is
     idempotent by SHA-256)."""
     t0 = time.perf_counter()
+    conninfo(settings.database_url)  # the queue needs PostgreSQL: say so before any work
     files = find_photos(paths)
     store = open_store(settings.database_url)
+    if store.get_meta("election") is None:
+        store.close()
+        raise StoreError("no election in this database; run 'actas init' first")
     blobs = open_blobs(settings.blobs, settings.s3_endpoint)
     own = app is None
     app = app or make_app(settings)
@@ -432,133 +441,3 @@ def _store(path: Path, blobs: BlobStore, max_bytes: int) -> str | None:
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror}") from None
     return blobs.put(data)
-
-
-# --------------------------------------------------------------------------- workers
-
-
-def run_worker(
-    settings: Settings,
-    *,
-    concurrency: int = 1,
-    queues: Sequence[str] | None = None,
-    wait: bool = True,
-    options: QueueOptions | None = None,
-) -> None:
-    """Process jobs until stopped (SIGTERM/SIGINT), or until none is left (``wait=False``).
-
-    ``concurrency`` N runs N worker processes (decoding is CPU-bound), each taking
-    one job at a time; a process that dies is restarted while waiting."""
-    options = options or QueueOptions()
-    ensure_schema(settings)
-    if concurrency > 1:
-        _supervise(settings, concurrency, queues, wait, options)
-        return
-    _work(settings, list(queues) if queues else None, wait, options)
-
-
-def _work(settings: Settings, queues: list[str] | None, wait: bool, options: QueueOptions) -> None:
-    app, rt = _make_app(settings, options)
-    try:
-        app.run_worker(
-            queues=queues,
-            concurrency=1,
-            wait=wait,
-            name=f"{socket.gethostname()}-{os.getpid()}",
-            update_heartbeat_interval=options.heartbeat,
-            stalled_worker_timeout=options.stalled_after,
-            delete_jobs="never",
-        )
-    finally:
-        rt.close()
-
-
-def _supervise(
-    settings: Settings,
-    n: int,
-    queues: Sequence[str] | None,
-    wait: bool,
-    options: QueueOptions,
-) -> None:
-    ctx = multiprocessing.get_context("spawn")
-    args = (settings, list(queues) if queues else None, wait, options)
-
-    def start() -> Any:
-        p = ctx.Process(target=_work, args=args, daemon=False)
-        p.start()
-        return p
-
-    procs = [start() for _ in range(n)]
-    stopping = threading.Event()
-
-    def stop(signum: int, _frame: Any) -> None:
-        stopping.set()
-        for p in procs:
-            if p.is_alive() and p.pid:
-                os.kill(p.pid, signal.SIGTERM)
-
-    old = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        while any(p.is_alive() for p in procs) or (wait and not stopping.is_set()):
-            for i, p in enumerate(procs):
-                if not p.is_alive() and wait and not stopping.is_set():
-                    log.warning("worker process %s exited (%s); restarting", p.pid, p.exitcode)
-                    procs[i] = start()
-            stopping.wait(0.5)
-    finally:
-        for s, h in old.items():
-            signal.signal(s, h)
-        for p in procs:
-            p.join()
-
-
-# --------------------------------------------------------------------------- status
-
-
-def job_status(settings: Settings, failed_limit: int = 50) -> dict[str, Any]:
-    """Jobs by task and status, and the failed ones (dead letters) with their errors."""
-    import psycopg
-
-    store = open_store(settings.database_url)
-    try:
-        with psycopg.connect(conninfo(settings.database_url)) as conn:
-            counts = conn.execute(
-                "SELECT task_name, status::text, count(*) FROM procrastinate_jobs"
-                " GROUP BY 1, 2 ORDER BY 1, 2"
-            ).fetchall()
-            failed = conn.execute(
-                "SELECT id, task_name, args::text, attempts FROM procrastinate_jobs"
-                " WHERE status = 'failed' ORDER BY id LIMIT %s",
-                (failed_limit,),
-            ).fetchall()
-        errors = store.job_errors([int(r[0]) for r in failed])
-    finally:
-        store.close()
-    by_task: dict[str, dict[str, int]] = {}
-    for task, status, n in counts:
-        by_task.setdefault(str(task), {})[str(status)] = int(n)
-    return {
-        "tasks": by_task,
-        "failed": [
-            {
-                "job_id": int(job_id),
-                "task": str(task),
-                "args": json.loads(args),
-                "attempts": int(attempts),
-                "errors": errors.get(int(job_id), []),
-            }
-            for job_id, task, args, attempts in failed
-        ],
-    }
-
-
-def retry_failed(settings: Settings) -> int:
-    """Put every failed job back in the queue (after fixing what made them fail)."""
-    import psycopg
-
-    with psycopg.connect(conninfo(settings.database_url), autocommit=True) as conn:
-        rows = conn.execute(
-            "SELECT procrastinate_retry_job_v2(id, now(), NULL, NULL, NULL)"
-            " FROM procrastinate_jobs WHERE status = 'failed'"
-        ).fetchall()
-    return len(rows)

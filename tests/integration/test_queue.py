@@ -23,7 +23,7 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
-from actas import queue
+from actas import queue, workers
 from actas.blobs import LocalBlobs
 from actas.cli import app as cli
 from actas.service import Service
@@ -93,43 +93,74 @@ def pending(settings: Settings) -> int:
     return int(n)
 
 
+def worker_ids(settings: Settings) -> set[int]:
+    return {int(i) for (i,) in sql(settings, "SELECT id FROM procrastinate_workers")}
+
+
+def start_registered(settings: Settings, procs: dict[int, subprocess.Popen[bytes]]) -> None:
+    """Start a worker and wait until it registers, to know which id is which process."""
+    before = worker_ids(settings)
+    proc = start_worker(settings)
+    wait_for(lambda: len(worker_ids(settings) - before) == 1, 60, "a worker registers")
+    [wid] = worker_ids(settings) - before
+    procs[wid] = proc
+
+
+def held_by(settings: Settings, wid: int) -> list[int]:
+    rows = sql(
+        settings,
+        "SELECT id FROM procrastinate_jobs WHERE status = 'doing' AND worker_id = %s"
+        " AND task_name = %s",
+        wid,
+        queue.DECODE,
+    )
+    return [int(r[0]) for r in rows]
+
+
 def test_workers_decode_every_photo_once_despite_a_killed_worker(
     settings: Settings, photos: list[Path], tmp_path: Path
 ) -> None:
     summary = queue.enqueue_paths(settings, photos)
     assert (summary.enqueued, summary.rejected) == (N_PHOTOS, 0)
-    workers = [start_worker(settings)]
-    try:  # the first worker registers alone, so its worker id is known
-        wait_for(lambda: bool(sql(settings, "SELECT id FROM procrastinate_workers")), 60, "start")
-        [(victim_id,)] = sql(settings, "SELECT id FROM procrastinate_workers")
-        workers += [start_worker(settings) for _ in range(3)]
-        held: list[tuple[Any, ...]] = []
+    procs: dict[int, subprocess.Popen[bytes]] = {}
+    killed: list[int] = []
+    holding: list[tuple[int, int]] = []
 
-        def victim_holds_a_job() -> bool:
-            held[:] = sql(
-                settings,
-                "SELECT id FROM procrastinate_jobs WHERE status = 'doing' AND worker_id = %s",
-                victim_id,
-            )
-            return bool(held)
+    def someone_holds_a_job() -> bool:
+        holding[:] = [(w, j) for w in procs for j in held_by(settings, w)]
+        return bool(holding)
 
-        wait_for(victim_holds_a_job, 120, "the first worker takes a job")
-        workers[0].send_signal(signal.SIGKILL)
-        workers[0].wait()
-        [(killed_job,)] = held
-        workers.append(start_worker(settings))
+    try:
+        for _ in range(4):
+            start_registered(settings, procs)
+        for _ in range(5):  # SIGKILL a worker in the middle of a job
+            wait_for(someone_holds_a_job, 120, "a worker takes a job")
+            victim = holding[0][0]
+            procs[victim].send_signal(signal.SIGKILL)
+            procs[victim].wait()
+            killed = held_by(settings, victim)  # what it held when it died
+            start_registered(settings, procs)
+            if killed:
+                break
+        assert killed, "no worker died holding a job"
         wait_for(lambda: pending(settings) == 0, 600, "every photo decoded")
+        # the stalled-job retry itself may have been held by the dead worker: it is retried too
+        wait_for(
+            lambda: not sql(settings, "SELECT 1 FROM procrastinate_jobs WHERE status = 'doing'"),
+            60,
+            "no job left with a dead worker",
+        )
     finally:
-        for w in workers:
+        for w in procs.values():
             if w.poll() is None:
                 w.send_signal(signal.SIGTERM)
-        for w in workers:
+        for w in procs.values():
             w.wait(timeout=60)
     [(status, attempts)] = sql(
-        settings, "SELECT status::text, attempts FROM procrastinate_jobs WHERE id = %s", killed_job
+        settings, "SELECT status::text, attempts FROM procrastinate_jobs WHERE id = %s", killed[0]
     )
-    assert status == "succeeded" and attempts >= 1  # re-queued after its worker died
-    assert not queue.job_status(settings)["failed"]
+    assert status == "succeeded" and attempts == 2  # re-queued after its worker died, then done
+    assert not workers.job_status(settings)["failed"]
 
     svc = Service.open(settings)
     try:
@@ -162,11 +193,11 @@ def test_poisoned_photo_ends_failed_with_its_errors(settings: Settings, photos: 
     blobs.path(bad_sha).write_bytes(b"not the photo")  # damaged in the store
 
     def failed() -> bool:
-        queue.run_worker(settings, queues=["photos"], wait=False, options=options)
-        return bool(queue.job_status(settings)["failed"])
+        workers.run_worker(settings, queues=["photos"], wait=False, options=options)
+        return bool(workers.job_status(settings)["failed"])
 
     wait_for(failed, 120, "the poisoned photo's job fails for good")
-    [job] = queue.job_status(settings)["failed"]
+    [job] = workers.job_status(settings)["failed"]
     assert job["args"]["sha256"] == bad_sha and job["attempts"] == 3  # first run + 2 retries
     assert [e["attempt"] for e in job["errors"]] == [1, 2, 3]
     assert all("damaged" in e["error"] for e in job["errors"])
@@ -175,8 +206,8 @@ def test_poisoned_photo_ends_failed_with_its_errors(settings: Settings, photos: 
         assert svc.log.size() == 1  # the good photo; the poisoned one is not logged
     finally:
         svc.close()
-    assert queue.retry_failed(settings) == 1
-    assert not queue.job_status(settings)["failed"]
+    assert workers.retry_failed(settings) == 1
+    assert not workers.job_status(settings)["failed"]
 
 
 def test_backoff_is_exponential(settings: Settings) -> None:
