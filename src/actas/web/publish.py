@@ -74,7 +74,8 @@ def publish(
     """Render the portal into ``out`` (created if needed); returns a summary.
 
     Region and table pages are rendered in ``workers`` forked processes (default:
-    up to 4, for large elections); everything they need is read before forking.
+    4 to 8 for large elections, 1 for small ones); everything they need is read
+    before forking.
     """
     started = time.perf_counter()
     site = Site(svc, geometry=geometry, bundle_dir=bundle_dir, ttl=float("inf"))
@@ -128,7 +129,8 @@ def publish(
     chunks += [("table", tables[i : i + CHUNK]) for i in range(0, len(tables), CHUNK)]
     total = len(regions) + len(tables)
     if workers is None:
-        workers = min(os.cpu_count() or 1, 4) if total >= PARALLEL_FROM else 1
+        # more workers than cores on purpose: each also waits on creating its files
+        workers = min(max(4, os.cpu_count() or 1), 8) if total >= PARALLEL_FROM else 1
     (out / "regions").mkdir(exist_ok=True)
     (out / "tables").mkdir(exist_ok=True)
     site.top_candidates()  # read once here, not in every worker
