@@ -7,6 +7,7 @@ children's. numpy is used for speed (1,000,000 tables in well under a second).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -100,7 +101,7 @@ def tally_all(
         expected[NATIONAL] = Expected(election.expected_tables, election.expected_registered)
     k = len(election.candidates)
     ids = tables.table_ids
-    if any(a > b for a, b in zip(ids, ids[1:], strict=False)):
+    if any(a > b for a, b in itertools.pairwise(ids)):
         order = sorted(range(len(ids)), key=ids.__getitem__)
         idx = np.array(order, dtype=np.intp)
         tables = TableArrays(
