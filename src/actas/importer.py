@@ -37,6 +37,11 @@ class TableFile:
     _lines: list[str]
     _codec: str
 
+    @property
+    def codec(self) -> str:
+        """The codec that turns text back into the file's exact bytes."""
+        return self._codec
+
     def rows(self) -> Iterator[Row]:
         """Every data row; a row whose quoting spans lines keeps all its lines' bytes."""
         lines = self._lines[1:]  # after the header

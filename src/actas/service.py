@@ -203,7 +203,7 @@ class Service:
                     "size": len(data),
                     "format": mapping.name,
                     "encoding": table_file.encoding,
-                    "header": table_file.header_raw.decode("utf-8", "replace"),
+                    "header": table_file.header_raw.decode(table_file.codec, "replace"),
                 },
                 sort_keys=True,
                 separators=(",", ":"),
