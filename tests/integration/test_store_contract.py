@@ -275,3 +275,26 @@ def test_concurrent_appends_are_ordered_and_gapless(store: SqlStore, log: Log, d
         by_seq = {s.seq: s.channel for s in store.iter_submissions(conn)}
     for tag, seqs in got.items():
         assert {by_seq[x] for x in seqs} == {tag}
+
+
+def test_cli_init_db_selects_the_database(db_url: str, tmp_path: Path) -> None:
+    """``actas init --db URL`` uses it, and records it (0600) for later commands."""
+    from typer.testing import CliRunner
+
+    from actas.cli import app
+
+    home = tmp_path / "home"
+    runner = CliRunner()
+    result = runner.invoke(
+        app, ["init", "--election", "ve-2024", "--db", db_url, "--home", str(home)]
+    )
+    assert result.exit_code == 0, result.output
+    recorded = home / "database.url"
+    assert recorded.read_text().strip() == db_url and recorded.stat().st_mode & 0o777 == 0o600
+    result = runner.invoke(app, ["results", "--json", "--home", str(home)])
+    assert result.exit_code == 0, result.output
+    s = open_store(db_url)
+    try:
+        assert s.get_meta("election") is not None  # the election went to that database
+    finally:
+        s.close()
