@@ -152,7 +152,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--home", type=Path, help="a data folder with V1 (else one is made)")
     ap.add_argument("--duration", type=int, default=8, help="seconds per target (default 8)")
-    ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--connections", type=int, default=8, help="concurrent connections (default 8)")
     ap.add_argument("--skip-publish", action="store_true")
     ap.add_argument("--python-load", action="store_true", help="use the Python load generator")
     args = ap.parse_args()
