@@ -30,7 +30,7 @@ from . import bundle as b
 from . import checkpoint as cp
 from . import merkle
 from .errors import ActasError, InputError, NotFound, StoreError
-from .leaf import MAX_INLINE_RAW
+from .leaf import inline_raw
 from .manifest import parse_mapping
 from .model import Election
 from .store import SqlStore, schema
@@ -260,7 +260,7 @@ def _leaves_and_submissions(w: _Writer, election: Election, subs: Any) -> set[st
     with w.open(b.LEAVES) as leaves, w.open(b.SUBMISSIONS) as lines:
         for s in subs:
             leaves.write(base64.b64encode(s.leaf) + b"\n")
-            raw_b64 = None if len(s.raw) <= MAX_INLINE_RAW else base64.b64encode(s.raw).decode()
+            raw_b64 = None if inline_raw(s.kind, len(s.raw)) else base64.b64encode(s.raw).decode()
             entry = b.submission_json(
                 election,
                 seq=s.seq,

@@ -33,10 +33,27 @@ from typing import Any
 
 from .model import Source, Submission, SubmissionKind
 
-__all__ = ["LEAF_PREFIX", "MAX_INLINE_RAW", "canonical_json", "decode_leaf", "encode_leaf"]
+__all__ = [
+    "LEAF_PREFIX",
+    "MAX_INLINE_RAW",
+    "canonical_json",
+    "decode_leaf",
+    "encode_leaf",
+    "inline_raw",
+]
 
 LEAF_PREFIX = b"actas-leaf:v1\n"
 MAX_INLINE_RAW = 4096
+
+
+def inline_raw(kind: str, raw_len: int) -> bool:
+    """Whether a leaf carries its raw bytes inline (else only their hash and length).
+
+    Small raw bytes are inline, except a transcription's: a volunteer's entry is
+    committed by its hash only, so that nobody (another volunteer transcribing
+    the same photo) can read it from the public log; the bundle publishes it.
+    """
+    return raw_len <= MAX_INLINE_RAW and kind != "transcription"
 
 
 def _check(value: Any, path: str) -> None:
@@ -76,7 +93,7 @@ def entry_of(election_id: str, sub: Submission) -> dict[str, Any]:
         "raw_sha256": hashlib.sha256(sub.raw).hexdigest(),
         "raw_len": len(sub.raw),
     }
-    if len(sub.raw) <= MAX_INLINE_RAW:
+    if inline_raw(str(sub.kind), len(sub.raw)):
         entry["raw"] = base64.b64encode(sub.raw).decode("ascii")
     if sub.blob_sha256:
         entry["blob_sha256"] = sub.blob_sha256

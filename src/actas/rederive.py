@@ -26,7 +26,7 @@ from . import bundle as b
 from . import replay, rules
 from .compare import Compare
 from .errors import ActasError, PayloadError
-from .leaf import MAX_INLINE_RAW
+from .leaf import inline_raw
 from .manifest import ImportMapping
 from .model import Counts, Election
 from .payload import PayloadFormat, get_format
@@ -69,7 +69,7 @@ class Job:
     channel: str
     blob: str
     raw_sha256: str
-    large: bool  # raw_len > MAX_INLINE_RAW: the line carries the raw bytes
+    large: bool  # not inline in the leaf (too large, or a transcription): the line carries the raw bytes
     line: bytes | None
 
 
@@ -204,7 +204,7 @@ class Rederive:
                         leaf.channel,
                         leaf.blob,
                         leaf.raw_sha256,
-                        leaf.raw_len > MAX_INLINE_RAW,
+                        not inline_raw(leaf.kind, leaf.raw_len),
                         lines[i] if i < len(lines) else None,
                     )
                 )
@@ -378,7 +378,7 @@ class Rederive:
             if obj[key] != expected:
                 message = f"{key}: the leaf has {expected!r}, found {obj[key]!r}"
                 self.cmp.fail("submission.leaf_mismatch", where, message)
-        if ("raw" in obj) != (leaf.raw_len > MAX_INLINE_RAW):
+        if ("raw" in obj) == inline_raw(leaf.kind, leaf.raw_len):
             message = "raw must be given exactly when the leaf is too large to hold it"
             self.cmp.fail("submission.leaf_mismatch", where, message)
         return pub

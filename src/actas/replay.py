@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import rules
-from .leaf import MAX_INLINE_RAW, decode_leaf
+from .leaf import MAX_INLINE_RAW, decode_leaf, inline_raw
 from .manifest import ImportMapping
 from .model import Counts, Election, Finding, Severity, SubmissionKind, TableId
 from .records import Header, header_for, read_row
@@ -88,7 +88,7 @@ def leaf_info(entry: Mapping[str, Any], election_id: str) -> LeafInfo:
         raise ValueError("raw_len is not a length")
     raw: bytes | None = None
     text = entry.get("raw")
-    if size <= MAX_INLINE_RAW:
+    if inline_raw(str(kind), size):
         if not isinstance(text, str):
             raise ValueError(f"raw_len {size} <= {MAX_INLINE_RAW} but the raw bytes are not inline")
         raw = base64.b64decode(text, validate=True)
@@ -97,7 +97,7 @@ def leaf_info(entry: Mapping[str, Any], election_id: str) -> LeafInfo:
         if len(raw) != size or hashlib.sha256(raw).hexdigest() != digest:
             raise ValueError("inline raw does not match raw_len / raw_sha256")
     elif text is not None:
-        raise ValueError(f"raw_len {size} > {MAX_INLINE_RAW} but the raw bytes are inline")
+        raise ValueError(f"raw of {size} bytes in a {kind} leaf must not be inline")
     blob = entry.get("blob_sha256", "")
     if not isinstance(blob, str) or (blob and not _HEX64.fullmatch(blob)):
         raise ValueError("blob_sha256 is malformed")

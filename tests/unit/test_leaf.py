@@ -79,3 +79,19 @@ def test_round_trip(raw: bytes, name: str, row: int | None, meta: dict[str, obje
     assert entry.get("meta", {}) == meta
     assert canonical_json(entry) == leaf[len(LEAF_PREFIX) :]
     assert leaf.isascii()
+
+
+def test_transcriptions_are_committed_by_hash_only() -> None:
+    entry_raw = b'{"options":[1,2,3],"null":0}'
+    sub = Submission(
+        SubmissionKind.TRANSCRIPTION,
+        Source("transcription"),
+        "2024-07-29T04:00:00Z",
+        entry_raw,
+        actor="p-0123456789ab",
+    )
+    entry = decode_leaf(encode_leaf("ve-2024", sub))
+    assert "raw" not in entry
+    assert entry["raw_sha256"] == hashlib.sha256(entry_raw).hexdigest() and entry["raw_len"] == len(
+        entry_raw
+    )
