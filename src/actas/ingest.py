@@ -42,6 +42,7 @@ __all__ = [
     "find_photos",
     "ingest_paths",
     "ingest_photo",
+    "public_copy",
     "read_photo",
 ]
 
@@ -404,6 +405,31 @@ def _signed(v: int | None) -> int | None:
 
 def _unsigned(v: int) -> int:
     return v + (1 << 64) if v < 0 else v
+
+
+def public_copy(svc: Service, sha256: str, blobs: BlobStore | None = None) -> str | None:
+    """The blob name of the photo's public derivative (no EXIF/GPS, at most 1600 px),
+    made on first request and recorded in ``photos.public_sha256``; None when the
+    photo is unknown or cannot be opened safely."""
+    from sqlalchemy import update
+
+    from .imaging import strip_metadata
+
+    c = schema.photos.c
+    with svc.store.read() as conn:
+        row = conn.execute(select(c.public_sha256).where(c.sha256 == sha256)).first()
+    if row is None:
+        return None
+    if row[0]:
+        return str(row[0])
+    blobs = blobs or open_blobs(svc.settings.blobs, svc.settings.s3_endpoint)
+    try:
+        public = blobs.put(strip_metadata(blobs.get(sha256)))
+    except ActasError:
+        return None
+    with svc.store.write() as conn:
+        conn.execute(update(schema.photos).where(c.sha256 == sha256).values(public_sha256=public))
+    return public
 
 
 def ingest_photo(

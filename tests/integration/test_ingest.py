@@ -179,3 +179,31 @@ def test_sigkill_halfway_then_rerun(tmp_path: Path, photo_dir: Path) -> None:
     )
     assert check.returncode == 0, check.stdout + check.stderr
     svc.close()
+
+
+def test_portal_serves_only_a_metadata_free_copy(tmp_path: Path, photo_dir: Path) -> None:
+    import warnings
+
+    from PIL import Image
+
+    with warnings.catch_warnings():  # starlette's notice about httpx2 is not ours to fix
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+
+    from actas.web.app import create_app
+
+    settings = Settings.from_env(env={}, home=tmp_path / "h")
+    svc = Service.init(settings, "ve-2024", clock=clock)
+    ingest_paths(svc, [sorted(photo_dir.glob("*.jpg"))[0]], workers=1)
+    with svc.store.read() as conn:
+        sha = conn.exec_driver_sql("SELECT sha256 FROM photos").scalar()
+    client = TestClient(create_app(settings, svc))
+    r = client.get(f"/photos/{sha}")
+    assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg"
+    assert (
+        r.content != (photo_dir / sorted(p.name for p in photo_dir.glob("*.jpg"))[0]).read_bytes()
+    )
+    img = Image.open(io.BytesIO(r.content))
+    assert max(img.size) <= 1600 and not dict(img.getexif())
+    assert client.get(f"/photos/{'0' * 64}").status_code == 404
+    svc.close()

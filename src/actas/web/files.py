@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..blobs import open_blobs
 from ..errors import NotFound, StoreError
+from ..ingest import public_copy
 from ..service import Service
 
 __all__ = ["bundle_files", "public_photo"]
@@ -39,10 +40,13 @@ def public_photo(svc: Service, sha256: str) -> bytes | None:
             ).first()
     except (StoreError, SQLAlchemyError):  # no photo pipeline in this database yet
         return None
-    if row is None or not row[0]:
+    if row is None:
+        return None
+    name = str(row[0]) if row[0] else public_copy(svc, sha256)  # made on first request
+    if name is None:
         return None
     try:
-        return open_blobs(svc.settings.blobs, svc.settings.s3_endpoint).get(str(row[0]))
+        return open_blobs(svc.settings.blobs, svc.settings.s3_endpoint).get(name)
     except (NotFound, StoreError):
         return None
 
