@@ -16,6 +16,7 @@ import os
 import signal
 import socket
 import threading
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -49,17 +50,32 @@ def run_worker(
 
 
 def _work(settings: Settings, queues: list[str] | None, wait: bool, options: QueueOptions) -> None:
+    """One worker until a signal stops it (or, ``wait=False``, until no job is left).
+
+    A worker whose heartbeats were late by more than ``stalled_after`` (a starved
+    machine) is pruned by the next worker that starts; procrastinate then fails its
+    next fetch (the worker row is gone) and the worker stops. Here it registers again
+    and goes on: its unfinished job was re-queued and is idempotent.
+    """
     app, rt = app_with_runtime(settings, options)
     try:
-        app.run_worker(
-            queues=queues,
-            concurrency=1,
-            wait=wait,
-            name=f"{socket.gethostname()}-{os.getpid()}",
-            update_heartbeat_interval=options.heartbeat,
-            stalled_worker_timeout=options.stalled_after,
-            delete_jobs="never",
-        )
+        while True:
+            try:
+                app.run_worker(
+                    queues=queues,
+                    concurrency=1,
+                    wait=wait,
+                    name=f"{socket.gethostname()}-{os.getpid()}",
+                    update_heartbeat_interval=options.heartbeat,
+                    stalled_worker_timeout=options.stalled_after,
+                    delete_jobs="never",
+                )
+                return  # stopped by SIGTERM/SIGINT, or no job left
+            except Exception:
+                if not wait:
+                    raise
+                log.exception("the worker failed; registering again in 1 s")
+                time.sleep(1)
     finally:
         rt.close()
 
