@@ -31,6 +31,7 @@ from .reconcile import Status, TableResult
 from .tally import TableArrays
 
 __all__ = [
+    "AUDITS_JSON",
     "CHECKPOINT",
     "ELECTION",
     "LEAVES",
@@ -81,6 +82,7 @@ VERIFIER_KEY = "verifier.pub"
 PHOTOS_DIR = "photos"
 README = "README.md"
 MANIFEST = "MANIFEST"
+AUDITS_JSON = "audits.json"  # optional: every audit's sample and decision (actas.audit.trail)
 
 #: A flat row of tables.csv / results.csv before rendering (and of the Parquet copies).
 Row = dict[str, str | int | float | None]

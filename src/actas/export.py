@@ -29,6 +29,7 @@ from sqlalchemy import Connection, select
 from . import bundle as b
 from . import checkpoint as cp
 from . import merkle
+from .audit import trail
 from .errors import ActasError, InputError, NotFound, StoreError
 from .leaf import inline_raw
 from .manifest import parse_mapping
@@ -190,10 +191,13 @@ def _write(
         size = store.size(conn)
         root_hash = merkle.root(size, store.node_reader(conn))
         note = _checkpoint(service, size, root_hash)
-        blob_ids = _leaves_and_submissions(w, election, store.iter_submissions(conn))
+        audit_leaves: list[trail.AuditLeaf] = []
+        subs = _audit_leaves(store.iter_submissions(conn), audit_leaves)
+        blob_ids = _leaves_and_submissions(w, election, subs)
         results = store.table_results(conn)
         regions = _region_results(conn, election)
     w.put(b.CHECKPOINT, note.encode("utf-8"))
+    _audits(w, election, audit_leaves)
     w.put(b.TABLES_JSON, b.json_lines(b.table_json(election, r) for r in results))
     table_rows = [b.table_row(election, r) for r in results]
     w.put(b.TABLES_CSV, b.render_csv(b.table_columns(election), table_rows))
@@ -355,3 +359,19 @@ def read_bundle(folder: Path) -> dict[str, bytes]:
             raise InputError(f"{path} is larger than {MAX_BUNDLE_FILE} bytes")
         out[path.relative_to(folder).as_posix()] = path.read_bytes()
     return out
+
+
+def _audit_leaves(subs: Iterator[Any], out: list[trail.AuditLeaf]) -> Iterator[Any]:
+    """Pass the submissions through, keeping the audit documents (EVENT leaves on ``audit``)."""
+    for s in subs:
+        if s.kind == "event" and s.channel == "audit":
+            out.append(trail.AuditLeaf(s.seq, merkle.leaf_hash(s.leaf).hex(), s.raw))
+        yield s
+
+
+def _audits(w: _Writer, election: Election, leaves: list[trail.AuditLeaf]) -> None:
+    """``audits.json``: every audit's sample and decision as its leaves give them (if any)."""
+    trails, _ = trail.read_trails(leaves, election.id)  # the verifier reports the problems
+    if trails:
+        ordered = sorted(trails.values(), key=lambda t: t.commitment_seq)
+        w.put(b.AUDITS_JSON, b.json_lines(trail.summary(t) for t in ordered))

@@ -22,6 +22,9 @@ The procedure, specified in ``docs/verification.md``:
 8. With a previous checkpoint: same key and origin, not larger, its root is the
    root of the first leaves, and a consistency proof between the two verifies.
 9. Photos, if any: each file hashes to its name and belongs to a leaf.
+10. Audits (:mod:`actas.audit.trail`): each audit's leaves are consistent, its
+    sample follows from its seed and committed frame, its audited values are of
+    drawn tables, and ``audits.json`` (if any) shows that sample and decision.
 
 What cannot be re-derived from the log alone is said in ``notes`` rather than
 failed: the effect of a registry file (its rows are not logged) on region
@@ -40,6 +43,7 @@ from typing import Any
 from . import bundle as b
 from . import checkpoint as cp
 from . import merkle, replay
+from .audit import trail
 from .compare import Compare
 from .errors import DefinitionError, ProofError
 from .manifest import ImportMapping, parse_election, parse_mapping
@@ -182,6 +186,7 @@ class _Run:
         if previous is not None:
             self.previous(previous, verifier, signed)
         self.photos(leaves)
+        self.audits(election, leaves, hashes)
 
     def manifest(self) -> None:
         data = self.files.get(b.MANIFEST)
@@ -469,6 +474,26 @@ class _Run:
             self.notes.append(
                 f"{len(referenced) - present} photos named by leaves are not included"
             )
+
+    def audits(
+        self,
+        election: Election,
+        leaves: list[replay.LeafInfo | None],
+        hashes: list[bytes | None],
+    ) -> None:
+        """Step 10: samples and decisions again from the audit leaves; ``audits.json``."""
+        picked = [
+            trail.AuditLeaf(i, h.hex(), leaf.raw)
+            for i, (leaf, h) in enumerate(zip(leaves, hashes, strict=True))
+            if leaf is not None and leaf.channel == "audit" and leaf.kind == "event"
+            if leaf.raw is not None and h is not None
+        ]
+        found = trail.check_bundle(picked, self.files.get(b.AUDITS_JSON), election.id)
+        for code, seq, _, message in found.failures:
+            self.fail(code, _lw(seq) if seq is not None else b.AUDITS_JSON, message)
+        for name, n in found.checks.items():
+            self.count(name, n)
+        self.notes.extend(found.notes)
 
 
 # --------------------------------------------------------------------------- helpers

@@ -1,6 +1,6 @@
 """Audits: reproducible sampling from a public seed, quick counts, risk-limiting audits.
 
-Pure core (no I/O, clock, environment or global randomness). Five modules:
+Pure core (no I/O, clock, environment or global randomness). Six modules:
 
 * :mod:`actas.audit.sampling` — SHA-256 tickets, samples without replacement,
   stratified samples, PPEB draws, canonical frame bytes;
@@ -10,7 +10,9 @@ Pure core (no I/O, clock, environment or global randomness). Five modules:
 * :mod:`actas.audit.rla` — batch-comparison RLA: PPEB draws, taints,
   Kaplan–Markov p-values, stop / continue / full hand count;
 * :mod:`actas.audit.commitment` — the documents an audit logs (frame
-  commitment, seed, audited values) and the sample recomputed from them.
+  commitment, seed, audited values) and the sample recomputed from them;
+* :mod:`actas.audit.trail` — an audit read back from its leaves: the checks,
+  the rounds and decision of an RLA, the summary a bundle publishes.
 
 The procedures, byte formats and caveats are specified in ``docs/audit.md``.
 """

@@ -6,24 +6,14 @@ import hashlib
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from dataclasses import replace as replace_
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..audit import (
-    Batch,
-    Contest,
-    Draw,
-    MacroBounds,
-    RlaResult,
-    RlaStatus,
-    batch_error,
-    evaluate,
-    kaplan_markov,
-)
+from ..audit import Batch, Contest, Draw, MacroBounds, batch_error, kaplan_markov
 from ..audit import commitment as doc
+from ..audit.trail import Progress, audited_votes, rla_progress
 from ..errors import InputError, NotFound
 from ..importer import open_table_file
 from ..model import Counts
@@ -277,62 +267,20 @@ def _check_counts(svc: Service, contest: Contest, counts: Mapping[str, int]) -> 
     return out
 
 
-@dataclass(frozen=True)
-class _Progress:
-    bounds: MacroBounds
-    target: int  # the current sample size (draws 1 .. target)
-    draws: tuple[Draw, ...]
-    audited_prefix: int  # draws 1 .. k are all audited
-    result: RlaResult  # evaluate() over the audited prefix
-    decision: str  # confirmed, continue, full_hand_count or awaiting_seed
-    reason: str
-
-
-def _rla_progress(a: Audit) -> _Progress:
-    """Draw, evaluate the audited prefix, escalate when the whole sample is audited.
-
-    A round is the draws 1 .. target. Within a round the audit can stop early
-    (the p-value reaches the risk limit: confirmed; a taint of 1: full hand
-    count). When every draw of the round is audited and neither happened, the
-    re-estimated size becomes the next round, or a full hand count when
-    sampling cannot confirm (``actas.audit.evaluate``).
-    """
+def _rla_progress(a: Audit) -> Progress:
+    """The rounds and the decision (:func:`actas.audit.trail.rla_progress`), draws memoised."""
     c = a.commitment
-    bounds = c.bounds()
-    alpha = c.risk_limit
-    audited = _audited_votes(a)
-    n0 = int(c.doc["initial_sample_size"])
-    if bounds.tie or bounds.total < 1:
-        res = evaluate(bounds, (), audited, alpha)
-        return _Progress(bounds, 0, (), 0, res, str(res.status), res.reason)
-    if a.seed is None:
-        res = evaluate(bounds, (), audited, alpha)
-        return _Progress(bounds, n0, (), 0, res, "awaiting_seed", "log the seed to draw the sample")
-    target = max(1, n0)
-    draws = draws_of(c, a.seed.seed, target)
-    while True:
-        k = next((j for j, d in enumerate(draws) if d.table_id not in audited), len(draws))
-        res = evaluate(bounds, draws[:k], audited, alpha)
-        hopeless = any(math.isinf(x) for x in res.p_values)
-        if res.status is RlaStatus.CONFIRMED or (
-            res.status is RlaStatus.FULL_HAND_COUNT and (k == target or hopeless)
-        ):
-            return _Progress(bounds, target, draws, k, res, str(res.status), res.reason)
-        if k < target:
-            reason = f"{target - k} of {target} draws still to audit (draw {k + 1} next)"
-            if res.status is RlaStatus.CONTINUE and (res.next_sample_size or 0) > target:
-                reason += f"; the evidence so far points to about {res.next_sample_size} in all"
-            return _Progress(bounds, target, draws, k, res, "continue", reason)
-        target = int(res.next_sample_size or target + 1)
-        draws = draws_of(c, a.seed.seed, target)
+    seed = None if a.seed is None else a.seed.seed
+
+    def draws(n: int) -> tuple[Draw, ...]:
+        assert seed is not None
+        return draws_of(c, seed, n)
+
+    return rla_progress(c, seed, _audited_votes(a), draws)
 
 
 def _audited_votes(a: Audit) -> dict[str, tuple[int, ...] | None]:
-    names = a.commitment.contest.candidates
-    out: dict[str, tuple[int, ...] | None] = {}
-    for t, (_, r) in a.audited().items():
-        out[t] = None if r.counts is None else tuple(r.counts[n] for n in names)
-    return out
+    return audited_votes(a.commitment, (r for _, r in a.records))
 
 
 def _num(x: float) -> float | None:

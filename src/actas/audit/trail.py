@@ -1,0 +1,512 @@
+"""An audit's leaves read back from the log: the sample they fix and the decision they lead to.
+
+Pure. The app logs every step of an audit as a document (:mod:`.commitment`);
+this module takes those documents back, in log order, from nothing but the
+leaves — as the verifier finds them in an open-data bundle — and recomputes:
+
+* that every document is canonical, every seed names its commitment by leaf
+  index and RFC 9162 leaf hash and comes after it (so does the randomness it
+  reuses), and no audit has two seeds;
+* that every audited value is for a table the seed and the committed frame
+  drew, in the round current when it was logged, and that a correction names
+  the record it replaces;
+* the sample (quick count: per stratum; RLA: the PPEB draws of every round so
+  far), and for an RLA the Kaplan–Markov p-value and the decision
+  (:func:`rla_progress`, the same rule ``actas audit rla status`` applies).
+
+:func:`summary` renders one audit as the bundle's ``audits.json`` holds it;
+:func:`compare_summary` says how a published summary differs from the one the
+leaves give. ``docs/audit.md`` §6.7 and ``docs/verification.md`` specify both.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from actas.audit import commitment as doc
+from actas.audit.macro import MacroBounds
+from actas.audit.rla import RlaResult, RlaStatus, batch_error, draw_batches, evaluate, kaplan_markov
+from actas.audit.sampling import Draw, normalize_seed, stratified_sample
+from actas.errors import InputError
+
+__all__ = [
+    "AuditLeaf",
+    "BundleCheck",
+    "Problem",
+    "Progress",
+    "Trail",
+    "audited_votes",
+    "check_bundle",
+    "compare_summary",
+    "read_trails",
+    "rla_progress",
+    "summary",
+]
+
+#: draws 1 .. n of an RLA, given n (lets the app memoise them)
+DrawFn = Callable[[int], tuple[Draw, ...]]
+
+
+# ----------------------------------------------------------------- the RLA's rounds
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where an RLA stands: its current round, the audited prefix and the decision."""
+
+    bounds: MacroBounds
+    target: int  # the current sample size (draws 1 .. target)
+    draws: tuple[Draw, ...]
+    audited_prefix: int  # draws 1 .. k are all audited
+    result: RlaResult  # evaluate() over the audited prefix
+    decision: str  # confirmed, continue, full_hand_count or awaiting_seed
+    reason: str
+    taints: tuple[tuple[Draw, Fraction], ...] = ()  # (draw, taint) over the audited prefix
+
+    def p_values(self) -> list[float]:
+        """Kaplan–Markov p-values after each draw of the audited prefix."""
+        if self.bounds.total < 1:
+            return []
+        return kaplan_markov([t for _, t in self.taints], self.bounds.total)
+
+
+def audited_votes(
+    commitment: doc.Commitment, records: Iterable[doc.Record]
+) -> dict[str, tuple[int, ...] | None]:
+    """Table -> the contest's audited votes (latest record wins; ``None``: not found)."""
+    names = commitment.contest.candidates
+    out: dict[str, tuple[int, ...] | None] = {}
+    for r in records:
+        out[r.table_id] = None if r.counts is None else tuple(r.counts[n] for n in names)
+    return out
+
+
+def rla_progress(
+    c: doc.Commitment,
+    seed: str | None,
+    audited: Mapping[str, Sequence[int] | None],
+    draws_of: DrawFn | None = None,
+) -> Progress:
+    """Draw, evaluate the audited prefix, escalate when the whole round is audited.
+
+    A round is the draws 1 .. target. Within a round the audit can stop early
+    (the p-value reaches the risk limit: confirmed; a taint of 1: full hand
+    count). When every draw of the round is audited and neither happened, the
+    re-estimated size becomes the next round, or a full hand count when
+    sampling cannot confirm (:func:`actas.audit.evaluate`). ``draws_of(n)``
+    gives draws 1 .. n (default: :func:`draw_batches` on the committed bounds).
+    """
+    bounds = c.bounds()
+    alpha = c.risk_limit
+    n0 = int(c.doc["initial_sample_size"])
+    if bounds.tie or bounds.total < 1:
+        res = evaluate(bounds, (), audited, alpha)
+        return Progress(bounds, 0, (), 0, res, str(res.status), res.reason)
+    if seed is None:
+        res = evaluate(bounds, (), audited, alpha)
+        return Progress(bounds, n0, (), 0, res, "awaiting_seed", "log the seed to draw the sample")
+    draw = draws_of or (lambda n: draw_batches(seed, bounds, n))
+    target = max(1, n0)
+    draws = draw(target)
+    while True:
+        k = next((j for j, d in enumerate(draws) if d.table_id not in audited), len(draws))
+        res = evaluate(bounds, draws[:k], audited, alpha)
+        hopeless = any(math.isinf(x) for x in res.p_values)
+        taints = tuple(
+            (d, batch_error(bounds, d.table_id, audited[d.table_id])[1]) for d in draws[:k]
+        )
+        if res.status is RlaStatus.CONFIRMED or (
+            res.status is RlaStatus.FULL_HAND_COUNT and (k == target or hopeless)
+        ):
+            return Progress(bounds, target, draws, k, res, str(res.status), res.reason, taints)
+        if k < target:
+            reason = f"{target - k} of {target} draws still to audit (draw {k + 1} next)"
+            if res.status is RlaStatus.CONTINUE and (res.next_sample_size or 0) > target:
+                reason += f"; the evidence so far points to about {res.next_sample_size} in all"
+            return Progress(bounds, target, draws, k, res, "continue", reason, taints)
+        target = int(res.next_sample_size or target + 1)
+        draws = draw(target)
+
+
+# ----------------------------------------------------------------- reading the leaves
+
+
+@dataclass(frozen=True, slots=True)
+class AuditLeaf:
+    """An EVENT leaf on channel ``audit``: its index, RFC 9162 leaf hash (hex) and raw bytes."""
+
+    seq: int
+    leaf_hash: str
+    raw: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Something in an audit's leaves that does not hold (a stable code, the leaf, why)."""
+
+    code: str
+    seq: int
+    audit: str
+    message: str
+
+
+@dataclass
+class Trail:
+    """One audit as its leaves tell it."""
+
+    audit: str
+    commitment: doc.Commitment
+    commitment_seq: int
+    commitment_hash: str
+    seed: doc.SeedDoc | None = None
+    seed_seq: int | None = None
+    records: list[tuple[int, doc.Record]] = field(default_factory=list)
+
+    def audited(self) -> dict[str, tuple[int, doc.Record]]:
+        """The latest record of every audited table (a correction replaces the earlier one)."""
+        return {r.table_id: (seq, r) for seq, r in self.records}
+
+    def progress(self, draws_of: DrawFn | None = None) -> Progress:
+        seed = None if self.seed is None else self.seed.seed
+        votes = audited_votes(self.commitment, (r for _, r in self.records))
+        return rla_progress(self.commitment, seed, votes, draws_of)
+
+    def sample(self) -> dict[str, tuple[Draw, ...]]:
+        """A quick count's stratified sample (empty before the seed)."""
+        c = self.commitment
+        if self.seed is None:
+            return {}
+        return stratified_sample(self.seed.seed, c.strata, c.sizes, draw=int(c.doc.get("draw", 1)))
+
+
+def read_trails(
+    leaves: Iterable[AuditLeaf], election_id: str | None = None
+) -> tuple[dict[str, Trail], list[Problem]]:
+    """Every audit in the leaves (log order), and every problem found on the way.
+
+    A leaf whose document is unreadable, or that breaks a rule of the module
+    docstring, is reported and left out; the rest of its audit is still read.
+    """
+    trails: dict[str, Trail] = {}
+    problems: list[Problem] = []
+    randomness: dict[int, str] = {}  # leaf -> normalised seed
+    draws: dict[tuple[str, int], tuple[Draw, ...]] = {}
+
+    def bad(code: str, seq: int, audit: str, message: str) -> None:
+        problems.append(Problem(code, seq, audit, message))
+
+    for leaf in leaves:
+        seq = leaf.seq
+        try:
+            d = doc.parse_document(leaf.raw)
+            kind = d.get("type")
+            audit = str(d.get("audit", ""))
+            if kind == "randomness":
+                randomness[seq] = normalize_seed(str(d["seed"]))
+            elif kind == "commitment":
+                c = doc.parse_commitment(leaf.raw)
+                if c.audit in trails:
+                    bad("audit.commitment", seq, c.audit, f"a second commitment of {c.audit}")
+                elif election_id is not None and c.election != election_id:
+                    bad("audit.commitment", seq, c.audit, f"commits election {c.election!r}")
+                else:
+                    trails[c.audit] = Trail(c.audit, c, seq, leaf.leaf_hash)
+            elif kind == "seed":
+                _seed(trails, randomness, seq, doc.parse_seed(leaf.raw), bad)
+            elif kind == "record":
+                _record(trails, draws, seq, doc.parse_record(leaf.raw), bad)
+            else:
+                bad("audit.document", seq, audit, f"unknown document type {kind!r}")
+        except (InputError, KeyError, TypeError, ValueError) as exc:
+            bad("audit.document", seq, "", f"not a readable audit document: {exc}")
+    return trails, problems
+
+
+def _seed(
+    trails: Mapping[str, Trail],
+    randomness: Mapping[int, str],
+    seq: int,
+    s: doc.SeedDoc,
+    bad: Callable[[str, int, str, str], None],
+) -> None:
+    t = trails.get(s.audit)
+    if t is None:
+        bad("audit.seed", seq, s.audit, f"a seed for {s.audit}, whose commitment is not earlier")
+        return
+    if t.seed is not None:
+        bad("audit.seed", seq, s.audit, f"a second seed (the first is leaf {t.seed_seq})")
+        return
+    if (s.commitment_seq, s.commitment_leaf_hash) != (t.commitment_seq, t.commitment_hash):
+        bad(
+            "audit.seed",
+            seq,
+            s.audit,
+            f"names commitment leaf {s.commitment_seq} ({s.commitment_leaf_hash[:16]}…), "
+            f"the commitment is leaf {t.commitment_seq} ({t.commitment_hash[:16]}…)",
+        )
+        return
+    if s.randomness_seq is not None:
+        logged = randomness.get(s.randomness_seq)
+        if s.randomness_seq <= t.commitment_seq:
+            bad(
+                "audit.seed",
+                seq,
+                s.audit,
+                f"its randomness (leaf {s.randomness_seq}) was logged before the commitment "
+                f"(leaf {t.commitment_seq}): it could have steered the sample",
+            )
+            return
+        if logged != s.seed:
+            bad(
+                "audit.seed",
+                seq,
+                s.audit,
+                f"leaf {s.randomness_seq} holds no randomness equal to this seed",
+            )
+            return
+    t.seed, t.seed_seq = s, seq
+
+
+def _record(
+    trails: Mapping[str, Trail],
+    draws: dict[tuple[str, int], tuple[Draw, ...]],
+    seq: int,
+    r: doc.Record,
+    bad: Callable[[str, int, str, str], None],
+) -> None:
+    t = trails.get(r.audit)
+    if t is None or r.commitment_seq != t.commitment_seq:
+        bad("audit.record", seq, r.audit, "an audited value for no earlier commitment")
+        return
+    if t.commitment.kind != "rla":
+        bad("audit.record", seq, r.audit, "an audited value in a quick count")
+        return
+    if t.seed is None:
+        bad("audit.record", seq, r.audit, f"table {r.table_id} audited before the seed")
+        return
+    c = t.commitment
+    missing = [n for n in c.contest.candidates if r.counts is not None and n not in r.counts]
+    if missing:
+        bad("audit.record", seq, r.audit, f"table {r.table_id}: no counts for {missing}")
+        return
+    seed = t.seed.seed
+
+    def draw(n: int) -> tuple[Draw, ...]:
+        key = (t.audit, n)
+        if key not in draws:
+            draws[key] = draw_batches(seed, c.bounds(), n)
+        return draws[key]
+
+    p = t.progress(draw)
+    if r.table_id not in {d.table_id for d in p.draws}:
+        bad(
+            "audit.record_not_drawn",
+            seq,
+            r.audit,
+            f"table {r.table_id} was audited, but the seed and the committed frame do not draw "
+            f"it in draws 1-{p.target}: only drawn tables may be audited",
+        )
+        return
+    previous = t.audited().get(r.table_id)
+    expected = None if previous is None else previous[0]
+    if r.replaces != expected:
+        what = "nothing" if expected is None else f"leaf {expected}"
+        bad(
+            "audit.record",
+            seq,
+            r.audit,
+            f"table {r.table_id}: replaces {r.replaces}, the earlier record is {what}",
+        )
+        return
+    t.records.append((seq, r))
+
+
+# ----------------------------------------------------------------- the published summary
+
+
+def _num(x: float) -> float | None:
+    return None if math.isinf(x) or math.isnan(x) else x
+
+
+def summary(t: Trail, draws_of: DrawFn | None = None) -> dict[str, Any]:
+    """One audit as ``audits.json`` publishes it (JSON-ready; floats only for p-values).
+
+    Both kinds: ``audit``, ``kind``, ``commitment`` (``seq``, ``leaf_hash``,
+    ``frame_sha256``), ``seed`` (``seq``, ``seed``; null before the seed) and
+    ``sample``. A quick count's sample is ``[stratum, draw, table_id]`` per
+    sampled table (strata sorted, draw order); an RLA's is the table of every
+    draw of the rounds so far, in draw order, and it adds ``risk_limit``,
+    ``sample_size``, ``audited`` (draws in the audited prefix), ``records``
+    (their leaves), ``p_value`` (null when infinite or before any draw),
+    ``decision`` and ``reason``.
+    """
+    c = t.commitment
+    out: dict[str, Any] = {
+        "audit": t.audit,
+        "kind": c.kind,
+        "commitment": {
+            "seq": t.commitment_seq,
+            "leaf_hash": t.commitment_hash,
+            "frame_sha256": c.frame_sha256,
+        },
+        "seed": None if t.seed is None else {"seq": t.seed_seq, "seed": t.seed.seed},
+    }
+    if c.kind == "quickcount":
+        sample = t.sample()
+        out["sample"] = [[h, d.number, d.table_id] for h in sorted(sample) for d in sample[h]]
+        return out
+    p = t.progress(draws_of)
+    pvals = p.p_values()
+    out.update(
+        risk_limit=c.doc["risk_limit"],
+        sample_size=p.target,
+        sample=[d.table_id for d in p.draws],
+        audited=p.audited_prefix,
+        records=[seq for seq, _ in t.records],
+        p_value=_num(pvals[-1]) if pvals else None,
+        decision=p.decision,
+        reason=p.reason,
+    )
+    return out
+
+
+def compare_summary(expected: Mapping[str, Any], found: Any) -> list[tuple[str, str]]:
+    """(code, message) for every way ``found`` (published) differs from ``expected`` (recomputed).
+
+    Codes: ``audit.sample_mismatch`` (a drawn table differs: the published
+    sample is not the one the seed and the committed frame give),
+    ``audit.risk_mismatch`` (p-value, decision or sample size: the published
+    risk does not follow from the logged audited values), ``audit.mismatch``
+    (anything else).
+    """
+    if not isinstance(found, Mapping):
+        return [("audit.mismatch", "not a JSON object")]
+    out: list[tuple[str, str]] = []
+    exp_sample, got_sample = expected.get("sample", []), found.get("sample")
+    if exp_sample != got_sample:
+        got = got_sample if isinstance(got_sample, list) else []
+        for i, e in enumerate(exp_sample):
+            g = got[i] if i < len(got) else None
+            if g != e:
+                out.append(
+                    (
+                        "audit.sample_mismatch",
+                        f"draw {_draw_label(e, i)}: the seed and the committed frame give "
+                        f"{_tid(e)}, the published sample says {_tid(g)}",
+                    )
+                )
+                break
+        if len(got) != len(exp_sample) and not out:
+            out.append(
+                (
+                    "audit.sample_mismatch",
+                    f"the seed and the committed frame give {len(exp_sample)} sampled tables, "
+                    f"the published sample lists {len(got)}",
+                )
+            )
+    for key in ("p_value", "decision", "sample_size", "audited"):
+        if key in expected and (
+            found.get(key) != expected[key] or type(found.get(key)) is not type(expected[key])
+        ):
+            out.append(
+                (
+                    "audit.risk_mismatch",
+                    f"{key}: the logged audited values give {expected[key]!r}, "
+                    f"published {found.get(key)!r}",
+                )
+            )
+    for key in sorted(set(expected) | set(found)):
+        if key in ("sample", "p_value", "decision", "sample_size", "audited"):
+            continue
+        if expected.get(key) != found.get(key):
+            out.append(
+                (
+                    "audit.mismatch",
+                    f"{key}: the leaves give {_short(expected.get(key))}, "
+                    f"published {_short(found.get(key))}",
+                )
+            )
+    return out
+
+
+def _draw_label(e: Any, i: int) -> str:
+    if isinstance(e, list) and len(e) == 3:
+        return f"{e[1]} of stratum {e[0]}"
+    return str(i + 1)
+
+
+def _tid(e: Any) -> str:
+    if isinstance(e, list) and len(e) == 3:
+        e = e[2]
+    return "nothing" if e is None else f"table {str(e)[:40]}"
+
+
+def _short(v: Any) -> str:
+    text = repr(v)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+# ----------------------------------------------------------------- a bundle's audits
+
+
+@dataclass(frozen=True)
+class BundleCheck:
+    """What :func:`check_bundle` found: failures as (code, leaf or None, audit, message)."""
+
+    failures: tuple[tuple[str, int | None, str, str], ...]
+    checks: Mapping[str, int]
+    notes: tuple[str, ...]
+
+
+def check_bundle(
+    leaves: Sequence[AuditLeaf], published: bytes | None, election_id: str | None = None
+) -> BundleCheck:
+    """Read every audit from its leaves and compare with the published ``audits.json``.
+
+    ``published`` is the file's bytes (``None``: the bundle has none). A failure
+    with a leaf index is about the log; one without is about ``audits.json``.
+    """
+    trails, problems = read_trails(leaves, election_id)
+    failures: list[tuple[str, int | None, str, str]] = [
+        (p.code, p.seq, p.audit, f"{p.audit + ': ' if p.audit else ''}{p.message}")
+        for p in problems
+    ]
+    expected = {a: summary(t) for a, t in trails.items()}
+    checks = {
+        "audits": len(trails),
+        "audit_records": sum(len(t.records) for t in trails.values()),
+    }
+    notes: list[str] = []
+    if published is None:
+        if trails:
+            notes.append(
+                f"{len(trails)} audits were recomputed from their leaves, but the bundle "
+                "publishes no audits.json to compare them with"
+            )
+        return BundleCheck(tuple(failures), checks, tuple(notes))
+    try:
+        found = json.loads(published.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        failures.append(("file.unreadable", None, "", f"not a JSON array: {exc}"))
+        return BundleCheck(tuple(failures), checks, tuple(notes))
+    if not isinstance(found, list):
+        failures.append(("file.unreadable", None, "", "not a JSON array"))
+        return BundleCheck(tuple(failures), checks, tuple(notes))
+    seen: set[str] = set()
+    for obj in found:
+        audit = str(obj.get("audit", "?")) if isinstance(obj, dict) else "?"
+        if audit not in expected:
+            failures.append(("audit.extra", None, audit, "published, but no leaf commits it"))
+            continue
+        seen.add(audit)
+        for code, message in compare_summary(expected[audit], obj):
+            failures.append((code, None, audit, f"{audit}: {message}"))
+    for audit in sorted(set(expected) - seen):
+        failures.append(("audit.missing", None, audit, f"{audit} is in the log, not published"))
+    checks["audit_summaries"] = len(seen)
+    return BundleCheck(tuple(failures), checks, tuple(notes))
