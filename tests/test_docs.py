@@ -52,6 +52,7 @@ CORE = [
     "reconcile",
     "tally",
     "leaf",
+    "sealed",
     "merkle",
     "checkpoint",
 ]

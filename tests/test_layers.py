@@ -26,6 +26,7 @@ CORE = {
     "reconcile",
     "tally",
     "leaf",
+    "sealed",
     "merkle",
     "checkpoint",
     "bundle",

@@ -34,7 +34,7 @@ from .errors import ActasError, InputError, NotFound, StoreError
 from .leaf import inline_raw
 from .manifest import parse_mapping
 from .model import Election
-from .store import SqlStore, schema
+from .store import SqlStore, people_schema, schema
 from .tally import tally_to_json, unpack
 from .tlog import Log
 
@@ -191,9 +191,10 @@ def _write(
         size = store.size(conn)
         root_hash = merkle.root(size, store.node_reader(conn))
         note = _checkpoint(service, size, root_hash)
+        disclosed = people_schema.disclosed_entries(conn)
         audit_leaves: list[trail.AuditLeaf] = []
         subs = _audit_leaves(store.iter_submissions(conn), audit_leaves)
-        blob_ids = _leaves_and_submissions(w, election, subs)
+        blob_ids = _leaves_and_submissions(w, election, subs, disclosed)
         results = store.table_results(conn)
         regions = _region_results(conn, election)
     w.put(b.CHECKPOINT, note.encode("utf-8"))
@@ -259,23 +260,29 @@ def _checkpoint(service: Exportable, size: int, root_hash: bytes) -> str:
     return text
 
 
-def _leaves_and_submissions(w: _Writer, election: Election, subs: Any) -> set[str]:
+def _leaves_and_submissions(
+    w: _Writer, election: Election, subs: Any, disclosed: set[int]
+) -> set[str]:
+    """``leaves.txt`` and ``submissions.jsonl``. A transcription entry whose photo is not
+    settled (not in ``disclosed``) is published as its commitment only: no raw bytes
+    (they hold the secret salt and the entry), no table, no counts."""
     blob_ids: set[str] = set()
     with w.open(b.LEAVES) as leaves, w.open(b.SUBMISSIONS) as lines:
         for s in subs:
             leaves.write(base64.b64encode(s.leaf) + b"\n")
             raw_b64 = None if inline_raw(s.kind, len(s.raw)) else base64.b64encode(s.raw).decode()
+            sealed = s.kind == "transcription" and s.seq not in disclosed
             entry = b.submission_json(
                 election,
                 seq=s.seq,
                 kind=s.kind,
                 channel=s.channel,
-                table_id=s.table_id,
-                counts=s.counts,
-                findings=s.findings,
+                table_id=None if sealed else s.table_id,
+                counts=None if sealed else s.counts,
+                findings=() if sealed else s.findings,
                 blob_sha256=s.blob_sha256,
                 raw_sha256=hashlib.sha256(s.raw).hexdigest(),
-                raw_b64=raw_b64,
+                raw_b64=None if sealed else raw_b64,
             )
             lines.write((b.dumps(entry) + "\n").encode("utf-8"))
             if s.blob_sha256:

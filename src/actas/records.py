@@ -27,6 +27,7 @@ class Header:
     election: Election
     index: dict[str, int]
     missing_optional: tuple[str, ...] = ()
+    plan: _Plan | None = None  # the fast path for clean rows, when the mapping allows one
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +50,8 @@ def header_for(mapping: ImportMapping, election: Election, columns: Sequence[str
     optional = [c for c in mapping.columns.values() if c not in index]
     optional += [c for group in mapping.column_sums.values() for c in group if c not in index]
     optional += [c for c in mapping.region_names.values() if c not in index]
-    return Header(mapping, election, index, tuple(sorted(optional)))
+    header = Header(mapping, election, index, tuple(sorted(optional)))
+    return Header(mapping, election, index, header.missing_optional, _plan(header))
 
 
 def _int(text: str, column: str, findings: list[Finding], table: str | None) -> int | None:
@@ -107,6 +109,17 @@ def _table_id(h: Header, fields: Sequence[str]) -> tuple[TableId | None, Finding
 
 def read_row(h: Header, fields: Sequence[str], row_width: int | None = None) -> RowReading:
     """Read one data row. Never raises for bad data: problems become findings."""
+    if h.plan is not None:
+        width = len(h.index) if row_width is None else row_width
+        if len(fields) == width:
+            fast = _read_clean(h.plan, fields)
+            if fast is not None:
+                return fast
+    return _read_any(h, fields, row_width)
+
+
+def _read_any(h: Header, fields: Sequence[str], row_width: int | None = None) -> RowReading:
+    """The general reader: every row, with a finding for each problem."""
     findings: list[Finding] = []
     width = len(h.index) if row_width is None else row_width
     if len(fields) != width:
@@ -204,3 +217,186 @@ def read_row(h: Header, fields: Sequence[str], row_width: int | None = None) -> 
         valid_reported=extra["valid"],
     )
     return RowReading(table_id, counts, tuple(findings), names, meta)
+
+
+# ----------------------------------------------------------------- the fast path
+#
+# Most rows of a real file are clean: the right width, a well-formed id and
+# plain digits in every count. For those, ``_read_clean`` gives exactly what
+# ``_read_any`` gives, from column positions worked out once per file; any row
+# it is not sure of (an empty, signed, spaced, huge or non-ASCII value, a bad
+# id) goes to ``_read_any``, which explains the problem. A property test holds
+# the two to the same answers.
+
+_MAX_DIGITS = len(str(_MAX_COUNT)) - 1  # any run of this many digits is <= _MAX_COUNT
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    election: Election
+    id_parts: tuple[tuple[str, int, int], ...]  # (literal before, column, width or 0)
+    id_tail: str
+    id_col: int  # with an id column instead of a template; -1 without
+    id_regex: re.Pattern[str] | None
+    option_cols: tuple[int, ...] | None
+    candidate_cols: tuple[tuple[int, ...], ...]
+    extras: tuple[tuple[str, tuple[int, ...] | None], ...]  # role -> columns (None: absent)
+    names: tuple[tuple[int, int], ...]  # (level index, column)
+    meta: tuple[tuple[str, int], ...]
+
+
+def _plan(h: Header) -> _Plan | None:
+    m, ix = h.mapping, h.index
+    if m.kind != "results" or not (m.id_template or m.id_column):
+        return None
+    parts: list[tuple[str, int, int]] = []
+    pos = 0
+    for match in TEMPLATE_FIELD.finditer(m.id_template):
+        parts.append(
+            (m.id_template[pos : match.start()], ix[match.group(1)], int(match.group(2) or 0))
+        )
+        pos = match.end()
+    extras: list[tuple[str, tuple[int, ...] | None]] = []
+    for role in ("registered", "valid", "null", "invalid", "ballots"):
+        group = m.column_sums.get(role)
+        col = m.columns.get(role)
+        if group is not None:
+            cols = None if any(c not in ix for c in group) else tuple(ix[c] for c in group)
+        elif col is not None and col in ix:
+            cols = (ix[col],)
+        else:
+            cols = None
+        extras.append((role, cols))
+    election = h.election
+    return _Plan(
+        election=election,
+        id_parts=tuple(parts),
+        id_tail=m.id_template[pos:],
+        id_col=-1 if m.id_template else ix[m.id_column],
+        id_regex=re.compile(m.id_pattern) if m.id_pattern and not m.id_template else None,
+        option_cols=(tuple(ix[m.options[o.id]] for o in election.options) if m.options else None),
+        candidate_cols=(
+            ()
+            if m.options
+            else tuple(tuple(ix[c] for c in m.candidates[k.id]) for k in election.candidates)
+        ),
+        extras=tuple(extras),
+        names=tuple(
+            (i, ix[m.region_names[lvl.id]])
+            for i, lvl in enumerate(election.levels)
+            if lvl.id in m.region_names and m.region_names[lvl.id] in ix
+        ),
+        meta=tuple(
+            (role, ix[m.columns[role]])
+            for role in ("photo_url", "photo_name")
+            if role in m.columns and m.columns[role] in ix
+        ),
+    )
+
+
+def _count(text: str) -> int | None:
+    """A plain count, or None when the general reader must look at it."""
+    if len(text) <= _MAX_DIGITS and text.isdigit() and text.isascii():
+        return int(text)
+    return None
+
+
+def _clean_id(p: _Plan, fields: Sequence[str]) -> str | None:
+    if p.id_col >= 0:
+        value = fields[p.id_col].strip()
+        if p.id_regex is None:
+            return value
+        match = p.id_regex.fullmatch(value)
+        return None if match is None else match.group(1)
+    pieces = []
+    for literal, col, width in p.id_parts:
+        value = fields[col].strip()
+        if width:
+            if not (value.isascii() and value.isdigit()):
+                return None
+            value = value.lstrip("0").rjust(width, "0")
+            if len(value) > width:
+                return None
+        pieces.append(literal)
+        pieces.append(value)
+    pieces.append(p.id_tail)
+    return "".join(pieces)
+
+
+def _read_clean(p: _Plan, fields: Sequence[str]) -> RowReading | None:
+    tid = _clean_id(p, fields)
+    if tid is None:
+        return None
+    scheme = p.election.scheme
+    try:
+        scheme.split(tid)
+    except ValueError:
+        return None
+    if p.option_cols is not None:
+        opts = []
+        for col in p.option_cols:
+            v = _count(fields[col])
+            if v is None:
+                return None
+            opts.append(v)
+        options: tuple[int, ...] | None = tuple(opts)
+        votes = p.election.votes_from_options(tuple(opts))
+    else:
+        options = None
+        totals = []
+        for cols in p.candidate_cols:
+            total = 0
+            for col in cols:
+                v = _count(fields[col])
+                if v is None:
+                    return None
+                total += v
+            totals.append(total)
+        votes = tuple(totals)
+    extra: dict[str, int | None] = {}
+    for role, group in p.extras:
+        if group is None:
+            extra[role] = None
+            continue
+        if len(group) == 1:
+            text = fields[group[0]]
+            if not text:
+                extra[role] = None
+                continue
+            v = _count(text)
+            if v is None:
+                return None
+            extra[role] = v
+            continue
+        parts = [fields[c] for c in group]
+        if any(not t for t in parts):
+            if all(not t.strip() or _count(t) is not None for t in parts):
+                extra[role] = None
+                continue
+            return None
+        values = [_count(t) for t in parts]
+        if any(v is None for v in values):
+            return None
+        extra[role] = sum(v for v in values if v)
+    names: dict[RegionCode, str] = {}
+    if p.names:
+        codes = scheme.region_codes(tid)
+        for level, col in p.names:
+            name = fields[col].strip()
+            if name:
+                names[codes[level]] = name[:200]
+    meta: dict[str, str] = {}
+    for role, col in p.meta:
+        value = fields[col].strip()
+        if value:
+            meta[role] = value[:500]
+    counts = Counts(
+        votes=votes,
+        options=options,
+        null=extra["null"],
+        invalid=extra["invalid"],
+        registered=extra["registered"],
+        ballots=extra["ballots"],
+        valid_reported=extra["valid"],
+    )
+    return RowReading(TableId(tid), counts, (), names, meta)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import bundle as b
-from . import replay, rules
+from . import replay, rules, sealed
 from .compare import Compare
 from .errors import ActasError, PayloadError
 from .leaf import inline_raw
@@ -256,6 +256,8 @@ class Rederive:
                 continue
             if rederive and leaf.kind == "photo" and leaf.raw is not None:
                 counts = self._photo(i, leaf.raw, pub)
+            elif rederive and leaf.kind == "transcription" and leaf.raw is not None:
+                counts = self._transcription(i, leaf.raw, pub)
             else:
                 counts = pub.counts
                 if counts is not None:
@@ -343,14 +345,43 @@ class Rederive:
         self.count("photos_rederived")
         return counts
 
+    def _transcription(self, i: int, raw: bytes, pub: _Published) -> Counts | None:
+        """A disclosed entry (salt || entry, :mod:`actas.sealed`): its counts, if it counts."""
+        where = f"{b.SUBMISSIONS} line {pub.line} (leaf {i}, transcription)"
+        try:
+            _, entry = sealed.unseal(raw)
+            options = tuple(entry["options"])
+            counts = Counts(
+                votes=self.election.votes_from_options(options),
+                options=options,
+                null=entry["null"],
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            self.cmp.fail("transcription.malformed", where, f"the sealed entry: {exc}")
+            return pub.counts
+        if pub.counts is None:  # an entry that did not agree: disclosed, never counted
+            self.count("transcriptions_opened")
+            return None
+        if pub.table_id != entry.get("table"):
+            message = f"the entry gives table {entry.get('table')}, published {pub.table_id}"
+            self.cmp.fail("record.table_mismatch", where, message)
+        if counts != pub.counts:
+            self.cmp.fail("record.counts_mismatch", where, _counts_diff(counts, pub.counts))
+        self.count("transcriptions_rederived")
+        return counts
+
     # ----------------------------------------------------------------- published lines
 
     def _raw_from_line(self, i: int, line: bytes, leaf: replay.LeafInfo) -> None:
+        obj: Any = None
         try:
-            raw = json.loads(line).get("raw")
+            obj = json.loads(line)
+            raw = obj.get("raw")
             data = base64.b64decode(raw, validate=True) if isinstance(raw, str) else None
         except (ValueError, AttributeError, binascii.Error):
             data = None
+        if leaf.kind == "transcription" and isinstance(obj, dict) and "raw" not in obj:
+            return  # still sealed: the line is checked in _parse
         if data is None or hashlib.sha256(data).hexdigest() != leaf.raw_sha256:
             where = f"{b.SUBMISSIONS} line {i + 1} (leaf {i})"
             self.cmp.fail(
@@ -378,7 +409,13 @@ class Rederive:
             if obj[key] != expected:
                 message = f"{key}: the leaf has {expected!r}, found {obj[key]!r}"
                 self.cmp.fail("submission.leaf_mismatch", where, message)
-        if ("raw" in obj) == inline_raw(leaf.kind, leaf.raw_len):
+        if leaf.kind == "transcription" and "raw" not in obj:
+            # a sealed entry (its photo not settled): a commitment only, which never counts
+            self.count("transcriptions_sealed")
+            if pub.table_id is not None or pub.counts is not None or pub.findings:
+                message = "a sealed transcription has no table, counts or findings"
+                self.cmp.fail("submission.leaf_mismatch", where, message)
+        elif ("raw" in obj) == inline_raw(leaf.kind, leaf.raw_len):
             message = "raw must be given exactly when the leaf is too large to hold it"
             self.cmp.fail("submission.leaf_mismatch", where, message)
         return pub

@@ -4,6 +4,8 @@ entry, review, automatic suspension, and 200 concurrent uploads that lose nothin
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import json
 import re
 import socket
@@ -20,7 +22,9 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from sqlalchemy import func, select
 
-from actas import merkle
+from actas import merkle, sealed, verify
+from actas.export import parquet_columns, read_bundle
+from actas.leaf import decode_leaf
 from actas.people import People, Role
 from actas.service import Service
 from actas.store import people_schema as ps
@@ -258,6 +262,59 @@ def test_two_volunteers_agree_then_the_table_counts(client: TestClient, svc: Ser
     assert table["result"]["channels"] == ["transcription"]
     assert table["agreement"]["agree"] == {"transcription": 2}
     assert [o["votes"] for o in table["result"]["options"]] == list(a.options)
+
+
+def _bundle(svc: Service, out: Path) -> tuple[dict[str, bytes], list[dict[str, Any]]]:
+    svc.export(out)
+    files = read_bundle(out)
+    report = verify.verify(files, read_parquet=parquet_columns)
+    assert report.ok, report.failures
+    lines = [json.loads(x) for x in files["submissions.jsonl"].splitlines()]
+    return files, [dict(report.checks), *lines]
+
+
+def test_entries_stay_sealed_until_the_photo_is_settled(
+    client: TestClient, svc: Service, tmp_path: Path
+) -> None:
+    _, _, wtok = account(svc, "wit", Role.WITNESS)
+    a = acta(1, with_qr=False)
+    upload(client, wtok, a.image)
+    vols = [account(svc, f"vol{i}", Role.VOLUNTEER)[2] for i in range(2)]
+    t = _next(client, vols[0])
+    seq = client.post(
+        f"/api/v1/transcription/{t['assignment']}", headers=bearer(vols[0]), json=_entry(a)
+    ).json()["seq"]
+    with svc.store.read() as conn:
+        stored = svc.store.submission(seq, conn)
+    salt, entry = sealed.unseal(stored.raw)  # salt || entry, stored privately
+    assert entry["options"] == list(a.options) and "nonce" not in entry
+    assert decode_leaf(stored.leaf)["raw_sha256"] == hashlib.sha256(stored.raw).hexdigest()
+    assert stored.table_id is None  # no page lists the entry under the table it typed
+    files, (checks, *lines) = _bundle(svc, tmp_path / "b1")
+    assert lines[seq] == {
+        "seq": seq,
+        "kind": "transcription",
+        "channel": "transcription",
+        "table_id": None,
+        "counts": None,
+        "findings": [],
+        "blob_sha256": None,
+        "raw_sha256": hashlib.sha256(stored.raw).hexdigest(),
+    }
+    published = b"".join(files.values())
+    for secret in (salt.hex().encode(), base64.b64encode(stored.raw)[:40], stored.raw[32:64]):
+        assert secret not in published
+    assert checks["transcriptions_sealed"] == 1
+    # the second, agreeing entry settles the photo: both entries are disclosed
+    t = _next(client, vols[1])
+    client.post(f"/api/v1/transcription/{t['assignment']}", headers=bearer(vols[1]), json=_entry(a))
+    _, (checks, *lines) = _bundle(svc, tmp_path / "b2")
+    opened = [x for x in lines if x["kind"] == "transcription"]
+    assert len(opened) == 2 and checks["transcriptions_rederived"] == 2
+    assert "transcriptions_sealed" not in checks
+    for x in opened:
+        assert x["table_id"] == a.table_id and x["counts"] is not None
+        assert sealed.unseal(base64.b64decode(x["raw"]))[1]["options"] == list(a.options)
 
 
 def _next_or_none(client: TestClient, tok: str) -> Any:

@@ -28,6 +28,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 from ..errors import AccessDenied, ActasError, InputError, NotFound
 from ..leaf import canonical_json
 from ..model import Source, Submission, SubmissionKind, TableId
+from ..sealed import seal
 from ..service import Service
 from ..store import people_schema as ps
 
@@ -113,10 +114,15 @@ def log_action(
     table_id: str | None = None,
     counts: Any = None,
     channel: str = "people",
+    salt: bytes | None = None,
 ) -> int:
     """Append one human action as a leaf; raw = canonical JSON of ``body`` with a nonce
-    (two identical actions at the same instant stay two leaves)."""
-    raw = canonical_json({**body, "actor": actor, "nonce": secrets.token_hex(8)})
+    (two identical actions at the same instant stay two leaves) — or, with a ``salt``,
+    ``body`` sealed under it (:mod:`actas.sealed`: the leaf commits to it, hash only)."""
+    if salt is not None:
+        raw = seal(salt, {**body, "actor": actor})
+    else:
+        raw = canonical_json({**body, "actor": actor, "nonce": secrets.token_hex(8)})
     sub = Submission(
         kind=kind,
         source=Source(channel, str(kind)),  # the portal shows a name for every source

@@ -7,8 +7,10 @@ Protocol (docs/people.md):
 2. ``next`` gives a volunteer a photo they have not typed before (the database
    refuses a second assignment of the same photo to the same account) and starts
    the server-side clock; the volunteer sees only the photo;
-3. ``submit`` logs the entry as a TRANSCRIPTION leaf (raw = canonical JSON of the
-   entry, actor = pseudonym) with no counts: an entry alone never counts;
+3. ``submit`` logs the entry as a TRANSCRIPTION leaf (raw = the entry sealed under a
+   fresh secret salt, :mod:`actas.sealed`; actor = pseudonym) with no table and no
+   counts: an entry alone never counts, and the bundle withholds its bytes until the
+   photo is settled (``people_schema.disclosed_entries``);
 4. two entries that agree exactly (table, every card, null votes) accept the photo:
    their counts become versions of the table (channel ``transcription``) and the
    table is reconciled; two that disagree ask for a third entry; three with no
@@ -21,6 +23,7 @@ Protocol (docs/people.md):
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Sequence
 from typing import Any
 
@@ -28,6 +31,7 @@ from sqlalchemy import Connection, and_, func, insert, select, update
 
 from ..errors import AccessDenied, InputError, NotFound
 from ..model import Counts, SubmissionKind
+from ..sealed import SALT_LEN
 from ..store import people_schema as ps
 from ..store import schema
 from .accounts import Account, People, Role, log_action
@@ -214,14 +218,16 @@ class Transcription:
                 **entry,
                 "ms": ms,
             }
+            # sealed under a secret salt; no table or counts on the submission until
+            # the photo is settled, so no page shows which table it typed either
             seq = log_action(
                 self.svc,
                 conn,
                 SubmissionKind.TRANSCRIPTION,
                 body,
                 account.actor,
-                table_id=entry["table"],
                 channel="transcription",
+                salt=secrets.token_bytes(SALT_LEN),
             )
             conn.execute(
                 update(a)
@@ -259,7 +265,7 @@ class Transcription:
             conn.execute(
                 update(schema.submissions)
                 .where(schema.submissions.c.seq.in_([int(e.seq) for e in agreed]))
-                .values(counts=counts_json(counts))
+                .values(counts=counts_json(counts), table_id=table)
             )
             conn.execute(
                 update(t)

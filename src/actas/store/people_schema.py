@@ -2,7 +2,9 @@
 tokens, and the transcription queue with its assignments (migration 0004).
 
 Private, server-side data: none of it is exported. What people *do* is in the log
-(leaves with pseudonymous actor ids); these tables only make the work possible.
+(leaves with pseudonymous actor ids); these tables only make the work possible —
+and say which transcription entries the bundle may disclose yet
+(:func:`disclosed_entries`).
 Secrets are stored as SHA-256 hashes of high-entropy random tokens; passwords as
 argon2id hashes. Times that expire are integer Unix seconds; times that are
 shown are RFC 3339 strings.
@@ -13,6 +15,7 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     Column,
+    Connection,
     Index,
     Integer,
     MetaData,
@@ -20,12 +23,15 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    select,
 )
 
 __all__ = [
+    "SETTLED",
     "accounts",
     "api_tokens",
     "assignments",
+    "disclosed_entries",
     "invitations",
     "metadata",
     "photo_tasks",
@@ -112,3 +118,23 @@ assignments = Table(
     UniqueConstraint("photo_sha256", "account_id", name="uq_assignments_photo_account"),
     Index("ix_assignments_account", "account_id"),
 )
+
+
+#: States of a photo task after which its entries are no longer blind.
+SETTLED = ("accepted", "resolved")
+
+
+def disclosed_entries(conn: Connection) -> set[int]:
+    """Leaf indices of the transcription entries whose photo is settled.
+
+    Only these entries' raw bytes (salt and entry, :mod:`actas.sealed`) may be
+    published; every other TRANSCRIPTION leaf stays a bare commitment, so that
+    the open-data bundle cannot tell a volunteer what another one typed.
+    """
+    a, t = assignments, photo_tasks
+    rows = conn.execute(
+        select(a.c.seq)
+        .join(t, t.c.photo_sha256 == a.c.photo_sha256)
+        .where(a.c.seq.is_not(None), t.c.state.in_(SETTLED))
+    )
+    return {int(seq) for seq in rows.scalars()}
