@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from actas.leaf import LEAF_PREFIX, canonical_json, decode_leaf, encode_leaf
+from actas.leaf import LEAF_PREFIX, canonical_json, decode_leaf, encode_leaf, entry_of
 from actas.merkle import leaf_hash
 from actas.model import Source, Submission, SubmissionKind
 
@@ -95,3 +95,41 @@ def test_transcriptions_are_committed_by_hash_only() -> None:
     assert entry["raw_sha256"] == hashlib.sha256(entry_raw).hexdigest() and entry["raw_len"] == len(
         entry_raw
     )
+
+
+@given(
+    kind=st.sampled_from(list(SubmissionKind)),
+    raw=st.binary(max_size=5000),
+    name=st.text(max_size=20),
+    sha=st.sampled_from(["", "ab" * 32]),
+    row=st.one_of(st.none(), st.integers(0, 10**7)),
+    actor=st.one_of(st.just(""), st.text(max_size=12)),
+    blob=st.sampled_from(["", "cd" * 32]),
+    received=st.text(max_size=30),
+    meta=st.dictionaries(
+        st.text(max_size=10),
+        st.one_of(st.text(max_size=20), st.integers(), st.booleans(), st.none()),
+        max_size=3,
+    ),
+)
+def test_direct_encoding_is_the_canonical_json_of_the_entry(
+    kind: SubmissionKind,
+    raw: bytes,
+    name: str,
+    sha: str,
+    row: int | None,
+    actor: str,
+    blob: str,
+    received: str,
+    meta: dict[str, object],
+) -> None:
+    sub = Submission(
+        kind,
+        Source("chan\u00e9l", name, sha, row),
+        received,
+        raw,
+        blob_sha256=blob,
+        actor=actor,
+        meta=meta,
+    )
+    assert encode_leaf("ve-2024", sub) == LEAF_PREFIX + canonical_json(entry_of("ve-2024", sub))
