@@ -48,8 +48,11 @@ def acta(i: int, with_qr: bool = True) -> Acta:
     return Acta(table_id, tuple(options), null, image)
 
 
-def demo_service(home: Path) -> Service:
-    return Service.init(Settings.from_env(env={}, home=home), "demo")
+def demo_service(home: Path, db_url: str = "") -> Service:
+    """The demo election in a fresh store: SQLite in ``home`` unless ``db_url`` names one
+    (the ``db_url`` fixture of tests/conftest.py gives SQLite and PostgreSQL in turn)."""
+    env = {"ACTAS_DATABASE_URL": db_url} if db_url else {}
+    return Service.init(Settings.from_env(env=env, home=home), "demo")
 
 
 def account(svc: Service, name: str, role: Role) -> tuple[Any, str, str]:

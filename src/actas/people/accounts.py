@@ -252,8 +252,8 @@ class People:
         role = _role(role)
         target = self.get(account_id)
         if by is not None:
+            _may_manage(by, target)
             _may_grant(by, role)
-            _may_grant(by, target.role)
         with self.store.write() as conn:
             conn.execute(
                 update(ps.accounts).where(ps.accounts.c.id == account_id).values(role=str(role))
@@ -283,6 +283,8 @@ class People:
                 self.set_status(account_id, status, reason, by, c)
             return
         target = self.get(account_id, conn)
+        if by is not None:
+            _may_manage(by, target)
         conn.execute(
             update(ps.accounts)
             .where(ps.accounts.c.id == account_id)
@@ -296,6 +298,60 @@ class People:
             {"event": f"account.{status}", "subject": target.actor, "reason": reason[:500]},
             by.actor if by else "system",
         )
+
+    def reset_password(self, account_id: str, by: Account | None) -> str:
+        """A new random password for the account (returned once); its sessions end."""
+        target = self.get(account_id)
+        if by is not None:
+            _may_manage(by, target)
+        password = secrets.token_urlsafe(15)
+        with self.store.write() as conn:
+            conn.execute(
+                update(ps.accounts)
+                .where(ps.accounts.c.id == account_id)
+                .values(password_hash=_HASHER.hash(password))
+            )
+            conn.execute(delete(ps.sessions).where(ps.sessions.c.account_id == account_id))
+            log_action(
+                self.svc,
+                conn,
+                SubmissionKind.EVENT,
+                {"event": "account.password_reset", "subject": target.actor},
+                by.actor if by else "operator",
+            )
+        return password
+
+    def revoke_tokens(self, account_id: str, by: Account | None) -> int:
+        """Revoke every API token of the account; returns how many were live."""
+        target = self.get(account_id)
+        if by is not None:
+            _may_manage(by, target)
+        t = ps.api_tokens
+        with self.store.write() as conn:
+            done = conn.execute(
+                update(t).where(t.c.account_id == account_id, t.c.revoked == 0).values(revoked=1)
+            )
+            log_action(
+                self.svc,
+                conn,
+                SubmissionKind.EVENT,
+                {"event": "account.tokens_revoked", "subject": target.actor},
+                by.actor if by else "operator",
+            )
+        return int(done.rowcount or 0)
+
+    def manageable(self, by: Account, target: Account) -> bool:
+        """Whether ``by`` may change ``target``'s role, status, password or tokens."""
+        try:
+            _may_manage(by, target)
+        except AccessDenied:
+            return False
+        return True
+
+    def grantable(self, by: Account) -> list[Role]:
+        """The roles ``by`` may give, in the order of :class:`Role`."""
+        allowed = GRANTS.get(by.role, frozenset()) if by.active else frozenset()
+        return [r for r in Role if r in allowed]
 
     def authenticate(self, name: str, password: str) -> Account | None:
         with self.store.read() as conn:
@@ -433,3 +489,11 @@ def _role(role: Role | str) -> Role:
 def _may_grant(by: Account, role: Role) -> None:
     if not by.active or role not in GRANTS.get(by.role, frozenset()):
         raise AccessDenied(f"a {by.role} cannot give the role {role}")
+
+
+def _may_manage(by: Account, target: Account) -> None:
+    """Someone else's account, of a role ``by`` may give (so no lock-out, no escalation)."""
+    if by.id == target.id:
+        raise AccessDenied("you cannot change your own account here: ask another administrator")
+    if not by.active or target.role not in GRANTS.get(by.role, frozenset()):
+        raise AccessDenied(f"a {by.role} cannot change the account of a {target.role}")
