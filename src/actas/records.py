@@ -7,8 +7,9 @@ calls :func:`read_row`. A row that cannot be read still yields a
 
 from __future__ import annotations
 
+import operator
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from .manifest import TEMPLATE_FIELD, ImportMapping
@@ -229,6 +230,8 @@ def _read_any(h: Header, fields: Sequence[str], row_width: int | None = None) ->
 # the two to the same answers.
 
 _MAX_DIGITS = len(str(_MAX_COUNT)) - 1  # any run of this many digits is <= _MAX_COUNT
+# cells joined by NUL: each 1.._MAX_DIGITS ASCII digits, nothing else
+_PLAIN_COUNTS = re.compile(rf"[0-9]{{1,{_MAX_DIGITS}}}(?:\0[0-9]{{1,{_MAX_DIGITS}}})*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,6 +246,15 @@ class _Plan:
     extras: tuple[tuple[str, tuple[int, ...] | None], ...]  # role -> columns (None: absent)
     names: tuple[tuple[int, int], ...]  # (level index, column)
     meta: tuple[tuple[str, int], ...]
+    count_cells: Callable[[Sequence[str]], tuple[str, ...]]  # the vote cells, in order
+    single_columns: bool  # one column per candidate
+
+
+def _cells(cols: Sequence[int]) -> Callable[[Sequence[str]], tuple[str, ...]]:
+    if len(cols) == 1:
+        col = cols[0]
+        return lambda fields: (fields[col],)
+    return operator.itemgetter(*cols)
 
 
 def _plan(h: Header) -> _Plan | None:
@@ -268,18 +280,23 @@ def _plan(h: Header) -> _Plan | None:
             cols = None
         extras.append((role, cols))
     election = h.election
+    option_cols = tuple(ix[m.options[o.id]] for o in election.options) if m.options else None
+    candidate_cols = (
+        ()
+        if m.options
+        else tuple(tuple(ix[c] for c in m.candidates[k.id]) for k in election.candidates)
+    )
+    cells = option_cols if option_cols is not None else [c for g in candidate_cols for c in g]
+    if not cells:
+        return None
     return _Plan(
         election=election,
         id_parts=tuple(parts),
         id_tail=m.id_template[pos:],
         id_col=-1 if m.id_template else ix[m.id_column],
         id_regex=re.compile(m.id_pattern) if m.id_pattern and not m.id_template else None,
-        option_cols=(tuple(ix[m.options[o.id]] for o in election.options) if m.options else None),
-        candidate_cols=(
-            ()
-            if m.options
-            else tuple(tuple(ix[c] for c in m.candidates[k.id]) for k in election.candidates)
-        ),
+        option_cols=option_cols,
+        candidate_cols=candidate_cols,
         extras=tuple(extras),
         names=tuple(
             (i, ix[m.region_names[lvl.id]])
@@ -291,6 +308,8 @@ def _plan(h: Header) -> _Plan | None:
             for role in ("photo_url", "photo_name")
             if role in m.columns and m.columns[role] in ix
         ),
+        count_cells=_cells(cells),
+        single_columns=all(len(g) == 1 for g in candidate_cols),
     )
 
 
@@ -332,52 +351,37 @@ def _read_clean(p: _Plan, fields: Sequence[str]) -> RowReading | None:
         scheme.split(tid)
     except ValueError:
         return None
+    cells = p.count_cells(fields)
+    if not _PLAIN_COUNTS.fullmatch("\0".join(cells)):
+        return None
+    values = list(map(int, cells))
+    options: tuple[int, ...] | None = None
     if p.option_cols is not None:
-        opts = []
-        for col in p.option_cols:
-            v = _count(fields[col])
-            if v is None:
-                return None
-            opts.append(v)
-        options: tuple[int, ...] | None = tuple(opts)
-        votes = p.election.votes_from_options(tuple(opts))
+        options = tuple(values)
+        votes = p.election.votes_from_options(options)
+    elif p.single_columns:
+        votes = tuple(values)
     else:
-        options = None
         totals = []
+        pos = 0
         for cols in p.candidate_cols:
-            total = 0
-            for col in cols:
-                v = _count(fields[col])
-                if v is None:
-                    return None
-                total += v
-            totals.append(total)
+            totals.append(sum(values[pos : pos + len(cols)]))
+            pos += len(cols)
         votes = tuple(totals)
     extra: dict[str, int | None] = {}
     for role, group in p.extras:
         if group is None:
             extra[role] = None
             continue
-        if len(group) == 1:
-            text = fields[group[0]]
-            if not text:
-                extra[role] = None
-                continue
-            v = _count(text)
-            if v is None:
-                return None
-            extra[role] = v
-            continue
         parts = [fields[c] for c in group]
-        if any(not t for t in parts):
-            if all(not t.strip() or _count(t) is not None for t in parts):
+        if not _PLAIN_COUNTS.fullmatch("\0".join(parts)):
+            # an empty cell makes the role unknown, as the general reader says,
+            # unless another cell is bad (which it explains)
+            if all(not t.strip() or _count(t) is not None for t in parts) and not all(parts):
                 extra[role] = None
                 continue
             return None
-        values = [_count(t) for t in parts]
-        if any(v is None for v in values):
-            return None
-        extra[role] = sum(v for v in values if v)
+        extra[role] = sum(map(int, parts))
     names: dict[RegionCode, str] = {}
     if p.names:
         codes = scheme.region_codes(tid)
