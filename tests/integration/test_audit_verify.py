@@ -46,9 +46,7 @@ def election(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     home = tmp_path_factory.mktemp("audit_verify")
     svc = Service.init(Settings.from_env(env={}, home=home), "ve-2024", clock=_clock())
     data = home / "a.csv"
-    data.write_text(
-        HEADER + "".join(ROW.format(m=m, eg=200 + m, nm=100 - m) for m in range(1, 31))
-    )
+    data.write_text(HEADER + "".join(ROW.format(m=m, eg=200 + m, nm=100 - m) for m in range(1, 31)))
     svc.import_file(data)
     qc = audits.create_quick_count(svc, 0.05, design_effect=2)
     audits.set_seed(svc, qc["audit"], "<script>alert(1)</script> 42")
@@ -123,9 +121,7 @@ def test_a_published_risk_must_follow_from_the_records(election: Service, tmp_pa
     assert report.ok and any("no audits.json" in n for n in report.notes)
 
 
-def test_an_audited_value_for_a_table_not_drawn_fails(
-    election: Service, tmp_path: Path
-) -> None:
+def test_an_audited_value_for_a_table_not_drawn_fails(election: Service, tmp_path: Path) -> None:
     """An operator who logs a re-check of a table of their choosing is caught offline."""
     rla = audits.list_audits(election)[1]["audit"]
     st = audits.status(election, rla)

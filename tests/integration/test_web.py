@@ -55,6 +55,9 @@ ROUTES: dict[str, dict[str, str]] = {
     "/downloads/{name}": {"name": "MANIFEST.json"},
     "/methodology": {},
     "/methodology.json": {},
+    "/audits": {},
+    "/audits.json": {},
+    "/audits/{audit_id}": {"audit_id": "rla-1"},
     "/photos/{sha256}": {"sha256": "0" * 64},
     "/static/{name}": {"name": "style.css"},
     "/healthz": {},
@@ -69,6 +72,8 @@ ROUTES: dict[str, dict[str, str]] = {
     "/api/v1/proof/consistency": {},
     "/api/v1/findings": {},
     "/api/v1/conflicts": {},
+    "/api/v1/audits": {},
+    "/api/v1/audits/{audit_id}": {"audit_id": "rla-1"},
     "/api/v1/openapi.json": {},
 }
 # A request that must fail on routes with parameters: (path, expected status).
@@ -90,6 +95,8 @@ BAD_PARAMS = {
     "/api/v1/proof/consistency": ("/api/v1/proof/consistency?old=5&new=2", 404),
     "/api/v1/findings": ("/api/v1/findings?limit=0", 400),
     "/api/v1/conflicts": ("/api/v1/conflicts?limit=-1", 400),
+    "/audits/{audit_id}": ("/audits/%3Cscript%3E", 400),
+    "/api/v1/audits/{audit_id}": ("/api/v1/audits/rla-1", 404),
 }
 
 

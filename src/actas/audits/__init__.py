@@ -47,6 +47,7 @@ __all__ = [
     "create_rla",
     "list_audits",
     "log_randomness",
+    "overview",
     "plan_quick_count",
     "record",
     "reported_from_file",
@@ -79,3 +80,41 @@ def status(svc: Service, audit_id: str) -> dict[str, Any]:
     if a.commitment.kind == "quickcount":
         return {**head(a), **quickcount_status(svc, a)}
     return {**head(a), **rla_status(svc, a)}
+
+
+def overview(svc: Service) -> list[dict[str, Any]]:
+    """Every audit with where it stands, in commitment order (the portal's list).
+
+    Both kinds: ``audit``, ``kind``, ``created_at``, ``commitment_seq``,
+    ``seed_seq``, ``state`` (``awaiting_seed``, the RLA's decision or the quick
+    count's state) and ``done`` of ``planned`` (audited draws of the current
+    RLA sample; received tables of the quick-count sample). An RLA adds
+    ``risk_limit`` and ``p_value``; a quick count ``missing``.
+    """
+    out = []
+    for a in list_audits(svc):
+        st = status(svc, a["audit"])
+        row: dict[str, Any] = {
+            "audit": st["audit"],
+            "kind": st["kind"],
+            "created_at": st["created_at"],
+            "commitment_seq": st["commitment"]["seq"],
+            "seed_seq": None if st["seed"] is None else st["seed"]["seq"],
+        }
+        if st["kind"] == "rla":
+            row.update(
+                state=st["decision"],
+                done=sum(1 for d in st["draws"] if d["audited"]),
+                planned=st["sample_size"],
+                risk_limit=st["risk_limit"],
+                p_value=st["p_value"],
+            )
+        else:
+            row.update(
+                state=st["state"],
+                done=st.get("received", 0),
+                planned=st["designed"],
+                missing=len(st.get("missing", [])),
+            )
+        out.append(row)
+    return out

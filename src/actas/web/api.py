@@ -11,7 +11,7 @@ from ..errors import InputError, NotFound
 from . import queries
 from .access import PUBLIC
 from .serve import cached_json
-from .site import Site
+from .site import Site, valid_audit_id
 
 __all__ = ["PREFIX", "add_api"]
 
@@ -125,3 +125,14 @@ def add_api(router: FastAPI, site: Site) -> None:
         request: Request, limit: Annotated[int, Query(ge=1, le=1000)] = 100
     ) -> Response:
         return await cached_json(request, site, lambda: svc.conflicts()[:limit])
+
+    @router.get("/api/v1/audits", summary="Audits and quick counts, with where each stands", **API)
+    async def audit_list(request: Request) -> Response:
+        return await cached_json(request, site, site.audits_data)
+
+    @router.get(
+        "/api/v1/audits/{audit_id}", summary="One audit: seed, sample, progress, risk", **API
+    )
+    async def audit(request: Request, audit_id: str) -> Response:
+        valid_audit_id(audit_id)
+        return await cached_json(request, site, lambda: site.audit_data(audit_id))

@@ -17,7 +17,7 @@ from .files import bundle_files, public_photo
 from .i18n import LANGS
 from .render import Page
 from .serve import cached_page
-from .site import Site
+from .site import Site, valid_audit_id
 
 __all__ = ["STATIC", "add_portal"]
 
@@ -147,6 +147,26 @@ def add_portal(router: FastAPI, site: Site) -> None:
     async def methodology_json(request: Request) -> Response:
         return await cached_page(
             request, site, Page("methodology"), site.methodology_data, json_twin=True
+        )
+
+    @router.get("/audits", summary="Audits and quick counts: samples, progress, risk", **PORTAL)
+    async def audits_page(request: Request) -> Response:
+        return await cached_page(request, site, Page("audits"), site.audits_data)
+
+    @router.get("/audits.json", summary="Audits page data", **PORTAL)
+    async def audits_json(request: Request) -> Response:
+        return await cached_page(request, site, Page("audits"), site.audits_data, json_twin=True)
+
+    @router.get("/audits/{audit_id}", summary="An audit: seed, sample, progress, risk", **PORTAL)
+    async def audit(request: Request, audit_id: str) -> Response:
+        audit_id, twin = _strip_json(audit_id)
+        valid_audit_id(audit_id)
+        return await cached_page(
+            request,
+            site,
+            Page("audit", audit_id),
+            lambda: site.audit_data(audit_id),
+            json_twin=twin or None,
         )
 
     @router.get("/photos/{sha256}", summary="An acta photo by its SHA-256", **PORTAL)

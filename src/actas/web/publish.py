@@ -113,6 +113,14 @@ def publish(
     method = site.methodology_data()
     page(Page("methodology"), "methodology", method)
     write("methodology.json", dump_json(method))
+    listed = site.audits_data()
+    page(Page("audits"), "audits", listed)
+    write("audits.json", dump_json(listed))
+    write("api/v1/audits.json", dump_json(listed))
+    for a in listed["audits"]:
+        status = site.audit_data(a["audit"])
+        page(Page("audit", a["audit"]), f"audits/{a['audit']}", status)
+        write(f"audits/{a['audit']}.json", dump_json(status))
 
     # the API's main reads, as files
     if bulk.national is not None:

@@ -33,7 +33,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 class Page:
     """Which page is being rendered: ``kind`` and its argument (a code, an id, a view)."""
 
-    kind: str  # home, map, region, table, search, downloads, methodology, error
+    kind: str  # home, map, region, table, search, downloads, methodology, audits, audit, error
     arg: str = ""
 
 
@@ -61,6 +61,12 @@ class Links:
         raise NotImplementedError
 
     def methodology(self) -> str:
+        raise NotImplementedError
+
+    def audits(self) -> str:
+        raise NotImplementedError
+
+    def audit(self, audit_id: str) -> str:
         raise NotImplementedError
 
     def static(self, name: str) -> str:
@@ -92,6 +98,10 @@ class Links:
             return self.downloads()
         if kind == "methodology":
             return self.methodology()
+        if kind == "audits":
+            return self.audits()
+        if kind == "audit":
+            return self.audit(arg)
         return self.home()
 
 
@@ -120,6 +130,12 @@ class ServerLinks(Links):
 
     def methodology(self) -> str:
         return "/methodology"
+
+    def audits(self) -> str:
+        return "/audits"
+
+    def audit(self, audit_id: str) -> str:
+        return f"/audits/{quote(audit_id)}"
 
     def static(self, name: str) -> str:
         return f"/static/{quote(name)}"
@@ -152,7 +168,7 @@ class StaticLinks(Links):
     def __init__(self, page: Page, lang: str) -> None:
         self.page = page
         self.lang = lang
-        self.prefix = "../" if page.kind in ("region", "table") else ""
+        self.prefix = "../" if page.kind in ("region", "table", "audit") else ""
         self.suffix = "" if lang == DEFAULT else f".{lang}"
 
     def _html(self, stem: str) -> str:
@@ -179,6 +195,12 @@ class StaticLinks(Links):
     def methodology(self) -> str:
         return self._html("methodology")
 
+    def audits(self) -> str:
+        return self._html("audits")
+
+    def audit(self, audit_id: str) -> str:
+        return self._html(f"audits/{quote(audit_id)}")
+
     def static(self, name: str) -> str:
         return f"{self.prefix}static/{quote(name)}"
 
@@ -197,6 +219,8 @@ class StaticLinks(Links):
             return f"{self.prefix}regions/{quote(arg)}.json"
         if kind == "table":
             return f"{self.prefix}tables/{quote(arg)}.json"
+        if kind == "audit":
+            return f"{self.prefix}audits/{quote(arg)}.json"
         return f"{self.prefix}{kind}.json"
 
     def switch(self, lang: str) -> str:

@@ -7,9 +7,12 @@ language and a set of links. The live app and the static export share both.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
+from .. import audits
+from ..errors import InputError
 from ..service import Service
 from . import queries
 from .cache import EntryCache, Versioned, dump_json
@@ -32,6 +35,7 @@ __all__ = ["Site"]
 
 API_PATHS = ("/api/v1/results", "/api/v1/checkpoint", "/api/v1/openapi.json")
 DEFAULT_ATTRIBUTION = "geoBoundaries (www.geoboundaries.org), CC BY 3.0 IGO"
+AUDIT_ID = re.compile(r"[a-z]{1,8}-[0-9]{1,9}")
 
 
 class Site:
@@ -166,6 +170,13 @@ class Site:
             },
             "log_format": "docs/log-format.md",
         }
+
+    def audits_data(self) -> dict[str, Any]:
+        return {"audits": audits.overview(self.svc)}
+
+    def audit_data(self, audit_id: str) -> dict[str, Any]:
+        """An audit's status (``actas audit status --json``); 404 when there is none."""
+        return audits.status(self.svc, valid_audit_id(audit_id))
 
     # ----------------------------------------------------------------- HTML
 
@@ -322,5 +333,30 @@ class Site:
     def _ctx_methodology(self, data: dict[str, Any], t: Catalog, links: Links) -> dict[str, Any]:
         return {}
 
+    def _ctx_audits(self, data: dict[str, Any], t: Catalog, links: Links) -> dict[str, Any]:
+        return {"audits": data["audits"]}
+
+    def _ctx_audit(self, data: dict[str, Any], t: Catalog, links: Links) -> dict[str, Any]:
+        """Each drawn table's state: audited, pending or discrepancy (RLA)."""
+        if data["kind"] != "rla":
+            return {"data": data}
+        wrong = {x["table_id"] for x in data["discrepancies"]}
+        rows = []
+        for d in data["draws"]:
+            state = "pending"
+            if d["audited"]:
+                differs = d["table_id"] in wrong or d.get("matches") is False
+                state = "discrepancy" if differs else "audited"
+            rows.append({**d, "state": state})
+        done = sum(1 for d in data["draws"] if d["audited"])
+        return {"data": data, "rows": rows, "done": done}
+
     def _ctx_error(self, data: dict[str, Any], t: Catalog, links: Links) -> dict[str, Any]:
         return dict(data)
+
+
+def valid_audit_id(audit_id: str) -> str:
+    """An audit id is a short kind, a hyphen and a number (``rla-2``, ``qc-1``)."""
+    if not AUDIT_ID.fullmatch(audit_id):
+        raise InputError("an audit id is a kind and a number, like rla-2 or qc-1")
+    return audit_id
