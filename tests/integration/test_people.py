@@ -1,5 +1,7 @@
 """People over the API: roles on every route, witness uploads and receipts, blind double
-entry, review, automatic suspension, and 200 concurrent uploads that lose nothing."""
+entry, review, automatic suspension, and 200 concurrent uploads that lose nothing — each
+on SQLite and on PostgreSQL (the ``db_url`` fixture; PostgreSQL is skipped locally when
+ACTAS_TEST_POSTGRES_URL is unset)."""
 
 from __future__ import annotations
 
@@ -41,8 +43,9 @@ BASE = "https://testserver"  # session cookies are Secure
 
 
 @pytest.fixture
-def svc(tmp_path: Path) -> Iterator[Service]:
-    s = demo_service(tmp_path / "home")
+def svc(tmp_path: Path, db_url: str) -> Iterator[Service]:
+    """The demo election on SQLite, then on a fresh PostgreSQL database (tests/conftest.py)."""
+    s = demo_service(tmp_path / "home", db_url)
     yield s
     s.close()
 
