@@ -1,28 +1,22 @@
 """``actas audit …`` and ``actas quickcount …``: thin commands over :mod:`actas.audits`.
 
 Kept out of ``cli.py`` so that module stays small; ``cli.py`` only adds the two
-groups. Errors are translated as in ``cli.py``: an Actas error becomes a message
-on stderr and the error's exit code.
+groups. Errors are translated by ``cli_support.friendly``: an Actas error becomes a
+message on stderr and the error's exit code.
 """
 
 from __future__ import annotations
 
-import functools
 import json
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from . import audits
-from .errors import ActasError, InputError
-from .service import Service
-from .settings import Settings
+from .cli_support import HomeOpt, JsonOpt, friendly, out, print_json, service
+from .errors import InputError
 
 __all__ = ["audit_app", "quickcount_app"]
 
@@ -37,17 +31,6 @@ quickcount_app = typer.Typer(
     no_args_is_help=True,
 )
 
-out = Console()
-err = Console(stderr=True)
-F = TypeVar("F", bound=Callable[..., Any])
-
-HomeOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--home", help="Data folder (default: $ACTAS_HOME or ./actas-data).", show_default=False
-    ),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 ActorOpt = Annotated[str, typer.Option(help="Pseudonymous id of the person acting (logged).")]
 AuditArg = Annotated[str, typer.Argument(help="Audit id, e.g. qc-1 or rla-2.")]
 MarginOpt = Annotated[float, typer.Option(help="Target margin of error, e.g. 0.01.")]
@@ -70,32 +53,6 @@ ReportedOpt = Annotated[
 ]
 FormatOpt = Annotated[str | None, typer.Option("--format", help="Format name of --reported.")]
 MappingOpt = Annotated[Path | None, typer.Option(help="A column-mapping TOML for --reported.")]
-
-
-def friendly(fn: F) -> F:
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except ActasError as exc:
-            err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
-            raise typer.Exit(exc.exit_code) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-@contextmanager
-def _service(home: Path | None) -> Iterator[Service]:
-    """The service over ``home``, closed after the command (no connection left open)."""
-    svc = Service.open(Settings.from_env(home=home))
-    try:
-        yield svc
-    finally:
-        svc.close()
-
-
-def _json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 
 def _deff(text: str) -> float | None:
@@ -149,7 +106,7 @@ def audit_create(
         raise InputError(f"--kind must be quickcount or rla, got {kind!r}")
     if kind == "rla" and not winner:
         raise InputError("an RLA needs --winner")
-    with _service(home) as svc:
+    with service(home) as svc:
         if kind == "quickcount":
             data = audits.create_quick_count(
                 svc,
@@ -177,7 +134,7 @@ def audit_create(
 
 def _print_created(data: dict[str, Any], as_json: bool) -> None:
     if as_json:
-        _json(data)
+        print_json(data)
         return
     if data["kind"] == "quickcount":
         _print_design(data["design"])
@@ -211,10 +168,10 @@ def audit_randomness(
     as_json: JsonOpt = False,
 ) -> None:
     """Log public randomness as it is read out, to be used later with 'audit seed --leaf'."""
-    with _service(home) as svc:
+    with service(home) as svc:
         data = audits.log_randomness(svc, seed, note, actor)
     if as_json:
-        _json(data)
+        print_json(data)
         return
     out.print(f"randomness {data['seed']} logged at leaf {data['seq']}", highlight=False)
 
@@ -232,10 +189,10 @@ def audit_seed(
     as_json: JsonOpt = False,
 ) -> None:
     """Log the seed (after the commitment) and draw the sample."""
-    with _service(home) as svc:
+    with service(home) as svc:
         data = audits.set_seed(svc, audit, seed, leaf=leaf, actor=actor)
     if as_json:
-        _json(data)
+        print_json(data)
         return
     out.print(f"seed {data['seed']['seed']} logged at leaf {data['seed']['seq']}", highlight=False)
     _print_status(data)
@@ -245,10 +202,10 @@ def audit_seed(
 @friendly
 def audit_list(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     """Every audit and quick count with its leaves."""
-    with _service(home) as svc:
+    with service(home) as svc:
         rows = audits.list_audits(svc)
     if as_json:
-        _json(rows)
+        print_json(rows)
         return
     t = Table(title="Audits")
     for col in ("audit", "kind", "commitment leaf", "seed leaf", "records"):
@@ -263,10 +220,10 @@ def audit_list(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
 @friendly
 def audit_status(audit: AuditArg, home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     """Where an audit or quick count stands."""
-    with _service(home) as svc:
+    with service(home) as svc:
         data = audits.status(svc, audit)
     if as_json:
-        _json(data)
+        print_json(data)
         return
     _print_status(data)
 
@@ -354,7 +311,7 @@ def rla_record(
         raise InputError(
             "give exactly one of --counts, --from-transcription, --from-leaf, --not-found"
         )
-    with _service(home) as svc:
+    with service(home) as svc:
         data = audits.record(
             svc,
             audit,
@@ -367,7 +324,7 @@ def rla_record(
             replace=replace,
         )
     if as_json:
-        _json(data)
+        print_json(data)
         return
     out.print(f"table {table_id} recorded at leaf {data['recorded']['seq']}", highlight=False)
     _print_status(data, brief=True)
@@ -403,7 +360,7 @@ def qc_design(
         "design_effect": _deff(design_effect),
         "turnout": turnout,
     }
-    with _service(home) as svc:
+    with service(home) as svc:
         if dry_run:
             design = audits.plan_quick_count(svc, margin, **kwargs).to_json()
         else:
@@ -411,7 +368,7 @@ def qc_design(
     if not dry_run:
         _print_created(created, as_json)
     elif as_json:
-        _json(design)
+        print_json(design)
     else:
         _print_design(design)
         out.print("(dry run: nothing logged)")

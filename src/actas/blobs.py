@@ -119,6 +119,9 @@ class S3Blobs:
         self.bucket = bucket
         self.prefix = prefix.strip("/")
         if client is None:
+            from .extras import require
+
+            require("s3", "photo storage on S3")
             import boto3
 
             client = boto3.client("s3", endpoint_url=endpoint or None)

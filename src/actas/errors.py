@@ -14,7 +14,8 @@ one JSON error envelope in the API, one clear message and exit code in the CLI.
     ├── ProofError           a Merkle proof or checkpoint is malformed or does not verify
     ├── VerificationError    an exported bundle fails verification
     ├── ImageError           a photo cannot be opened safely
-    └── AccessDenied         the caller is not allowed to do this
+    ├── AccessDenied         the caller is not allowed to do this
+    └── MissingExtra         an optional part is used without its extra installed
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ __all__ = [
     "DefinitionError",
     "ImageError",
     "InputError",
+    "MissingExtra",
     "NotFound",
     "PayloadError",
     "ProofError",
@@ -105,3 +107,12 @@ class AccessDenied(ActasError):
     code = "forbidden"
     http_status = 403
     exit_code = 7
+
+
+class MissingExtra(ActasError):
+    """An optional part of Actas (the job queue, S3 storage) is used without the extra
+    that provides it; the message says what to install."""
+
+    code = "missing_extra"
+    http_status = 501
+    exit_code = 8

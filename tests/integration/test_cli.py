@@ -38,9 +38,11 @@ def run(*args: str) -> str:
     return result.output
 
 
-def test_cli_flow(tmp_path: Path, files: tuple[Path, Path]) -> None:
+def test_cli_flow(tmp_path: Path, files: tuple[Path, Path], db_url: str) -> None:
+    """On SQLite and PostgreSQL; every command closes its service (warnings are errors,
+    so a connection left to the garbage collector fails the test)."""
     home = str(tmp_path / "h")
-    out = run("init", "--election", "ve-2024", "--home", home)
+    out = run("init", "--election", "ve-2024", "--db", db_url, "--home", home)
     assert "Initialised" in out and "+" in out
     assert (tmp_path / "h" / "keys" / "signer.key").stat().st_mode & 0o777 == 0o600
     summary = json.loads(run("import", str(files[0]), "--home", home, "--json"))
@@ -80,3 +82,16 @@ def test_cli_errors_are_clear(tmp_path: Path) -> None:
     assert r.exit_code == 3
     r = CliRunner().invoke(app, ["init", "--election", "xx-1999", "--home", home])
     assert r.exit_code == 3 and "ve-2024" in r.output
+
+
+@pytest.mark.parametrize("command", [["enqueue", "x.jpg"], ["worker", "--burst"], ["jobs"]])
+def test_queue_commands_without_the_postgres_extra_say_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    import sys
+
+    for module in ("procrastinate", "actas.queue", "actas.workers"):
+        monkeypatch.setitem(sys.modules, module, None)  # as if not installed
+    r = CliRunner().invoke(app, [*command, "--home", str(tmp_path / "h")])
+    assert r.exit_code == 8, r.output
+    assert "pip install 'actas[postgres]'" in r.output and "Traceback" not in r.output
