@@ -40,6 +40,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Serv
         ("wit", Role.WITNESS),
         ("vol1", Role.VOLUNTEER),
         ("vol2", Role.VOLUNTEER),
+        ("vol3", Role.VOLUNTEER),
         ("rev", Role.REVIEWER),
     ]:
         people.add(name, role, PASSWORD)
@@ -103,10 +104,13 @@ def test_witness_uploads_and_confirms(
     page.context.close()
 
 
-def test_blind_entries_then_review_on_the_table_page(
+def test_blind_entries_disagree_then_review_on_the_table_page(
     browser: Any, served: tuple[str, Service], tmp_path: Path
 ) -> None:
-    base, _ = served
+    """Two volunteers disagree, a third too → the table waits for a reviewer, who picks
+    the right entry with a reason → a DECISION leaf, and the table page and the tally
+    show the decided counts."""
+    base, svc = served
     b = acta(1, with_qr=False)
     photo = tmp_path / "noqr.jpg"
     photo.write_bytes(b.image)
@@ -117,7 +121,7 @@ def test_blind_entries_then_review_on_the_table_page(
     page.click("#send")
     page.wait_for_selector("#queued")
     page.context.close()
-    for name, bump in (("vol1", 0), ("vol2", 3)):
+    for name, bump in (("vol1", 0), ("vol2", 3), ("vol3", 5)):
         page = signed_in(browser, base, name)
         page.click("#go-transcribe")
         page.wait_for_selector("img.acta")
@@ -129,11 +133,30 @@ def test_blind_entries_then_review_on_the_table_page(
         page.click("#save")
         page.wait_for_selector("#empty")
         page.context.close()
+    counted_before = svc.results()[0]["tables"]["counted"]
     page = signed_in(browser, base, "rev")
-    page.goto(f"/people/review/{b.table_id}?lang=en")
-    page.check("#versions input[type=radio] >> nth=0")
+    page.click("#go-review")
+    page.click(f"#review-queue a:has-text('{b.table_id}')")
+    page.wait_for_selector("#versions")
+    assert page.locator("#versions input[type=radio]").count() == 3  # the three entries
+    firsts = page.eval_on_selector_all(
+        "#versions tr:has(input[type=radio])", "rows => rows.map(r => r.cells[1].innerText)"
+    )
+    right = firsts.index(str(b.options[0]))  # the entry that reads card 1 as printed
+    page.check(f"#versions input[type=radio] >> nth={right}")
     page.fill("textarea[name=reason]", "checked against the photo")
     page.click("#resolve")
+    page.wait_for_url("**/people/review")
+    assert page.locator("#review-queue").count() == 0  # nothing waits any more
     page.goto(f"/tables/{b.table_id}?lang=en")
     assert "checked against the photo" in page.inner_text("#decision-reason")
+    assert "status-resolved" in (page.get_attribute("p.status", "class") or "")
     page.context.close()
+    # the decision is a DECISION leaf, and the table's result and the tally follow it
+    with svc.store.read() as conn:
+        result = svc.store.table_result(b.table_id, conn)
+        assert result is not None and result.counts is not None
+        last = svc.store.submission(result.seqs[-1], conn)
+    assert last.kind == "decision" and b"checked against the photo" in last.raw
+    assert result.counts.options == b.options
+    assert svc.results()[0]["tables"]["counted"] == counted_before + 1

@@ -373,6 +373,107 @@ def test_disagreement_third_entry_then_review(client: TestClient, svc: Service) 
     assert outcomes == ["agree", "disagree", "disagree"]
 
 
+def test_disagreement_to_a_decision_in_the_log_and_the_tally(
+    client: TestClient, svc: Service, tmp_path: Path
+) -> None:
+    """Two volunteers disagree → a third → review → a typed decision: a DECISION leaf that
+    the table's result, the national tally and the verified bundle all follow."""
+    _, _, wtok = account(svc, "wit", Role.WITNESS)
+    a = acta(3, with_qr=False)
+    upload(client, wtok, a.image, table=a.table_id)
+    vols = [account(svc, f"vol{i}", Role.VOLUNTEER)[2] for i in range(3)]
+    rev_acc, _, rev = account(svc, "rev", Role.REVIEWER)
+
+    def enter(i: int, bump: int) -> None:
+        t = _next(client, vols[i])
+        r = client.post(
+            f"/api/v1/transcription/{t['assignment']}",
+            headers=bearer(vols[i]),
+            json=_entry(a, bump),
+        )
+        assert r.status_code == 201, r.text
+
+    enter(0, 2)
+    enter(1, 4)
+    # two entries disagree: nothing counts yet, and a third volunteer is asked first
+    assert [r.state for r in _rows(svc, ps.photo_tasks)] == ["third"]
+    assert client.get(f"/api/v1/tables/{a.table_id}").json()["result"] is None
+    assert client.get("/api/v1/review", headers=bearer(rev)).json()["tables"] == []
+    enter(2, 7)
+    queue = client.get("/api/v1/review", headers=bearer(rev)).json()["tables"]
+    assert queue == [{"table_id": a.table_id, "reason": "entries"}]
+    view = client.get(f"/api/v1/review/{a.table_id}", headers=bearer(rev)).json()
+    assert sorted(e["counts"]["options"][0] for e in view["entries"]) == [
+        a.options[0] + b for b in (2, 4, 7)
+    ]
+    before = svc.results()[0]
+    assert before["tables"]["counted"] == 0
+    # the reviewer reads the photo and types the counts, with a public reason
+    reason = "none of the three entries reads card 1 as printed"
+    r = client.post(
+        f"/api/v1/review/{a.table_id}",
+        headers=bearer(rev),
+        json={"options": list(a.options), "null": a.null, "reason": reason},
+    )
+    assert r.status_code == 201, r.text
+    seq = r.json()["seq"]
+    # a DECISION leaf: the reviewer's pseudonym, the counts and the reason inline
+    with svc.store.read() as conn:
+        decision = svc.store.submission(seq, conn)
+    leaf = decode_leaf(decision.leaf)
+    assert leaf["kind"] == "decision" and leaf["actor"] == rev_acc.actor
+    body = json.loads(base64.b64decode(leaf["raw"]))
+    assert body["counts"] == {"options": list(a.options), "null": a.null}
+    assert body["reason"] == reason and body["table"] == a.table_id
+    # the table follows the decision
+    table = client.get(f"/api/v1/tables/{a.table_id}").json()
+    assert table["result"]["status"] == "resolved" and table["result"]["seqs"][-1] == seq
+    assert [o["votes"] for o in table["result"]["options"]] == list(a.options)
+    assert table["agreement"]["decision"] == {"seq": seq, "reason": reason, "actor": rev_acc.actor}
+    # … and so does the tally
+    after = svc.results()[0]
+    assert after["tables"]["counted"] == 1
+    votes = svc.election.votes_from_options(a.options)
+    assert [c["votes"] for c in after["candidates"]] == list(votes)
+    assert after["null"] == a.null
+    assert [r.state for r in _rows(svc, ps.photo_tasks)] == ["resolved"]
+    assert sorted(r.outcome for r in _rows(svc, ps.assignments)) == ["disagree"] * 3
+    assert client.get("/api/v1/review", headers=bearer(rev)).json()["tables"] == []
+    # the bundle verifies: the three entries disclosed, none counted; the decision counted
+    _, (checks, *lines) = _bundle(svc, tmp_path / "bundle")
+    assert checks["transcriptions_opened"] == 3 and checks["counts_not_rederived_decision"] == 1
+    assert lines[seq]["kind"] == "decision" and lines[seq]["table_id"] == a.table_id
+
+
+def test_a_decision_settles_a_photo_still_waiting_for_a_third_entry(
+    client: TestClient, svc: Service
+) -> None:
+    _, _, wtok = account(svc, "wit", Role.WITNESS)
+    a = acta(2, with_qr=False)
+    upload(client, wtok, a.image, table=a.table_id)
+    vols = [account(svc, f"vol{i}", Role.VOLUNTEER)[2] for i in range(3)]
+    for i, bump in enumerate((0, 3)):
+        t = _next(client, vols[i])
+        client.post(
+            f"/api/v1/transcription/{t['assignment']}",
+            headers=bearer(vols[i]),
+            json=_entry(a, bump),
+        )
+    _, _, rev = account(svc, "rev", Role.REVIEWER)
+    view = client.get(f"/api/v1/review/{a.table_id}", headers=bearer(rev)).json()
+    chosen = next(e["seq"] for e in view["entries"] if e["counts"]["options"] == list(a.options))
+    r = client.post(
+        f"/api/v1/review/{a.table_id}",
+        headers=bearer(rev),
+        json={"chosen_seq": chosen, "reason": "the photo shows these counts"},
+    )
+    assert r.status_code == 201
+    assert [r.state for r in _rows(svc, ps.photo_tasks)] == ["resolved"]
+    assert _next_or_none(client, vols[2]) is None  # no third volunteer is asked any more
+    outcomes = sorted(r.outcome for r in _rows(svc, ps.assignments) if r.outcome)
+    assert outcomes == ["agree", "disagree"]
+
+
 def test_nobody_reviews_their_own_entry(client: TestClient, svc: Service) -> None:
     _, _, wtok = account(svc, "wit", Role.WITNESS)
     a = acta(3, with_qr=False)

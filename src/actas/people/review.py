@@ -23,7 +23,7 @@ from ..reconcile import Status
 from ..store import people_schema as ps
 from ..store import schema
 from .accounts import Account, People, Role, log_action
-from .transcription import RESOLVED, REVIEW, Transcription
+from .transcription import RESOLVED, REVIEW, THIRD, Transcription
 
 __all__ = ["REVIEWERS", "Review"]
 
@@ -167,9 +167,11 @@ class Review:
             )
             self.svc._reconcile(conn, [table_id])
             photos = self._photos_of(conn, table_id)
+            # the decision settles the table's photos that were waiting for people: in
+            # review, escalated, or still asking a third volunteer (the reviewer saw both)
             pending = conn.execute(
                 select(t.c.photo_sha256).where(
-                    t.c.photo_sha256.in_(photos), t.c.state.in_((REVIEW, ESCALATED))
+                    t.c.photo_sha256.in_(photos), t.c.state.in_((THIRD, REVIEW, ESCALATED))
                 )
             ).scalars()
             for sha in list(pending):
