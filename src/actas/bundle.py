@@ -456,6 +456,7 @@ file | what it is
 `results.json`, `results.csv`, `results.parquet` | every region at every level: totals, coverage, turnout
 `checkpoint.txt` | the signed checkpoint (tree size and root) of the log
 `verifier.pub` | the log's public key (Go `note` verifier key text)
+`audits.json` | only when the log holds audits: each audit's sample and (risk-limiting audits) its p-value and decision, as its leaves give them
 {photo_line}
 `MANIFEST` | SHA-256 of every other file (`sha256sum -c MANIFEST` checks them)
 
