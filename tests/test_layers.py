@@ -53,6 +53,7 @@ APP = {
     "log_cli",
     "analysis_cli",
     "photos_cli",
+    "uploads",
     "queue",
     "workers",
     "people",

@@ -64,6 +64,7 @@ from .ingest import Ingestor, IngestSummary, find_photos, read_photo
 from .service import Service, utcnow
 from .settings import Settings
 from .store import open_store
+from .uploads import queue_transcription
 
 __all__ = [
     "EnqueueSummary",
@@ -179,6 +180,9 @@ class _Runtime:
         ing = self.ingestor(received_at or svc.clock())
         reading = read_photo(data, name, ing.fmt, Limits(max_bytes=svc.settings.max_upload))
         [(_, seq, sub)] = ing.write([(reading, data, claimed)], IngestSummary(), actor, channel)
+        if actor and seq is not None and sub is not None and sub.counts is None:
+            # a person's upload without a readable QR: volunteers transcribe it
+            queue_transcription(svc, sha256, seq, sub.table_id)
         return {
             "sha256": sha256,
             "duplicate": seq is None,

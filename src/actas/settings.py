@@ -12,6 +12,8 @@ ACTAS_ORIGIN           checkpoint origin line (the log's name)          actas.ex
 ACTAS_MAX_UPLOAD       largest accepted upload, bytes                   26214400
 ACTAS_GEOMETRY         GeoJSON of the top-level regions (portal map)    the election's [geometry]
 ACTAS_BUNDLE_DIR       export bundle folder listed on /downloads        $ACTAS_HOME/export
+ACTAS_QUEUE            on: uploads are decoded by 'actas worker'        off (decoded at once)
+                       (PostgreSQL and the postgres extra)
 =====================  ===============================================  =========================
 
 ``actas init --db URL`` records the URL in ``$ACTAS_HOME/database.url`` (mode 0600:
@@ -24,6 +26,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+
+from .errors import InputError
 
 __all__ = ["Settings"]
 
@@ -38,6 +42,7 @@ class Settings:
     max_upload: int = 25 * 1024 * 1024
     geometry: str = ""
     bundle_dir: str = ""
+    queue: bool = False  # uploads queued for the workers instead of decoded in the web process
 
     @classmethod
     def from_env(
@@ -56,6 +61,7 @@ class Settings:
             max_upload=int(env.get("ACTAS_MAX_UPLOAD") or 25 * 1024 * 1024),
             geometry=env.get("ACTAS_GEOMETRY", ""),
             bundle_dir=env.get("ACTAS_BUNDLE_DIR") or str(home_path / "export"),
+            queue=_switch("ACTAS_QUEUE", env.get("ACTAS_QUEUE", "")),
         )
         clean = {k: v for k, v in overrides.items() if v}
         return replace(settings, **clean) if clean else settings  # type: ignore[arg-type]
@@ -74,6 +80,15 @@ class Settings:
 
 
 DATABASE_FILE = "database.url"
+
+
+def _switch(name: str, value: str) -> bool:
+    text = value.strip().lower()
+    if text in ("on", "1", "true", "yes"):
+        return True
+    if text in ("", "off", "0", "false", "no"):
+        return False
+    raise InputError(f"{name} must be on or off, got {value!r}")
 
 
 def _recorded_database(home: Path) -> str:

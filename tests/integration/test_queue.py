@@ -119,11 +119,6 @@ def held_by(settings: Settings, wid: int) -> list[int]:
     return [int(r[0]) for r in rows]
 
 
-@pytest.mark.xfail(
-    reason="fixed late in the session and not yet seen passing in a clean CI run; "
-    "non-strict so a pass (XPASS) is reported without failing the suite",
-    strict=False,
-)
 def test_workers_decode_every_photo_once_despite_a_killed_worker(
     settings: Settings, photos: list[Path], tmp_path: Path
 ) -> None:

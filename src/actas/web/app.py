@@ -70,7 +70,13 @@ def _build(settings: Settings, svc: Service, ttl: float) -> FastAPI:
     app.state.service = svc
     add_portal(app, site)
     add_api(app, site)
-    add_people(app, svc)
+    people = add_people(app, svc)
+    if settings.queue:  # uploads stored and queued; 'actas worker' decodes them
+        from ..uploads import QueuedUploads
+
+        people.uploads = uploads = QueuedUploads(settings)
+        app.state.uploads = uploads
+        app.router.on_shutdown.append(uploads.close)
 
     @app.get("/api/v1/openapi.json", include_in_schema=False, tags=["api"], **PUBLIC)
     async def openapi(request: Request) -> Response:

@@ -32,6 +32,7 @@ from ..people.limits import Buckets
 from ..people.review import Review
 from ..people.transcription import Transcription
 from ..service import Service
+from ..uploads import QueuedUploads, received_photo
 from .access import PUBLIC, roles
 from .cache import SECURITY_HEADERS
 from .i18n import load_catalogs
@@ -73,6 +74,7 @@ class PeopleWeb:
     env: Environment
     catalogs: dict[str, Any]
     secure_cookies: bool = True
+    uploads: QueuedUploads | None = None  # ACTAS_QUEUE=on: workers decode the uploads
 
     # ----------------------------------------------------------------- the guard
 
@@ -402,6 +404,18 @@ def _ingest(web: PeopleWeb, data: bytes, claimed: str | None, me: Account) -> di
             svc.election.scheme.split(claimed)
         except ValueError:
             claimed = None  # a mistyped table is not a reason to lose the photo
+    if web.uploads is not None:  # stored, receipt logged, decoding queued (actas.uploads)
+        reply = web.uploads.receive(
+            svc, data, "witness-upload", claimed_table=claimed, actor=me.actor
+        )
+        with svc.store.read() as conn:
+            leaf_hash = svc.store.submission(reply["seq"], conn).leaf_hash.hex()
+        return {
+            **reply,
+            "queued": not reply["duplicate"],
+            "leaf_hash": leaf_hash,
+            "receipt": f"/api/v1/receipts/{reply['seq']}",
+        }
     result = ingest_photo(
         svc, data, "witness-upload", claimed_table=claimed, actor=me.actor, channel="photo"
     )
@@ -429,7 +443,26 @@ def _upload_view(web: PeopleWeb, seq: int, me: Account) -> dict[str, Any]:
             sub = web.svc.store.submission(seq, conn)
         except NotFound:
             raise NotFound("no such upload") from None
-    if sub.kind != "photo" or (sub.actor != me.actor and me.role is not Role.ADMIN):
+    if sub.actor != me.actor and me.role is not Role.ADMIN:
+        raise NotFound("no such upload of yours")
+    photo = received_photo(sub)  # a queued upload's receipt: its photo, once decoded
+    if photo is not None:
+        with web.svc.store.read() as conn:
+            decoded = web.svc.store.seqs_by_blob(photo, conn)
+        if decoded:
+            return {**_upload_view(web, decoded[0], me), "receipt_seq": seq}
+        return {
+            "seq": seq,
+            "sha256": photo,
+            "leaf_hash": sub.leaf_hash.hex(),
+            "table_id": sub.table_id,
+            "read": False,
+            "pending": True,
+            "candidates": [],
+            "null": None,
+            "findings": [],
+        }
+    if sub.kind != "photo":
         raise NotFound("no such upload of yours")
     counts = sub.counts
     election = web.svc.election
@@ -445,11 +478,15 @@ def _upload_view(web: PeopleWeb, seq: int, me: Account) -> dict[str, Any]:
         ],
         "null": counts.null if counts else None,
         "findings": [f.code for f in sub.findings],
+        "pending": False,
     }
 
 
 def _confirm(web: PeopleWeb, seq: int, me: Account, agree: bool, note: str) -> dict[str, Any]:
     view = _upload_view(web, seq, me)
+    if view["pending"]:
+        raise InputError("the photo is still being read: confirm it once its numbers are shown")
+    seq = view["seq"]  # the photo's leaf (a queued upload's receipt has its own)
     svc = web.svc
     body = {
         "event": "witness.confirmed" if agree else "witness.disputed",

@@ -24,6 +24,7 @@ from ..reconcile import TableResult
 from ..service import Service
 from ..store import schema as s
 from ..store.sql import LoggedSubmission, fold_name
+from ..uploads import pending as pending_uploads
 
 __all__ = [
     "Checkpoint",
@@ -234,6 +235,7 @@ def table_json(
     names: Mapping[str, str],
     cp: Checkpoint | None,
     nodes: merkle.NodeSource | None,
+    pending: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     codes = election.scheme.region_codes(table_id)
     return {
@@ -247,6 +249,8 @@ def table_json(
         "submissions": [_submission_json(sub, cp, nodes) for sub in subs],
         "checkpoint": cp.to_json() if cp else None,
         "agreement": grade(result, subs),
+        # uploads logged on receipt whose photo a queue worker has not decoded yet
+        "pending": [dict(p) for p in pending],
     }
 
 
@@ -259,7 +263,8 @@ def table(svc: Service, table_id: str, cp: Checkpoint | None) -> dict[str, Any]:
         if result is None and not subs:
             raise NotFound("no submission for this table")
         names = names_of(conn, list(svc.election.scheme.region_codes(table_id)))
-        return table_json(svc.election, table_id, result, subs, names, cp, _Nodes(conn))
+        waiting = pending_uploads(store, conn, subs)
+        return table_json(svc.election, table_id, result, subs, names, cp, _Nodes(conn), waiting)
 
 
 class _Nodes:
