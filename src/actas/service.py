@@ -121,6 +121,7 @@ class Service:
         store = open_store(db, migrate=True)
         text = store.get_meta("election")
         if text is None:
+            store.close()  # no connection left to the garbage collector
             raise StoreError(f"no election in {settings.home}; run 'actas init' first")
         return cls(settings, store, parse_election(text, "stored definition"), clock)
 

@@ -95,3 +95,10 @@ def test_queue_commands_without_the_postgres_extra_say_what_to_install(
     r = CliRunner().invoke(app, [*command, "--home", str(tmp_path / "h")])
     assert r.exit_code == 8, r.output
     assert "pip install 'actas[postgres]'" in r.output and "Traceback" not in r.output
+
+
+def test_a_database_without_an_election_is_a_clear_error(tmp_path: Path, db_url: str) -> None:
+    """On an empty database the command fails clearly and leaves no connection open."""
+    env = {"ACTAS_DATABASE_URL": db_url}
+    r = CliRunner().invoke(app, ["results", "--home", str(tmp_path / "h")], env=env)
+    assert r.exit_code == 4 and "actas init" in r.output, r.output
