@@ -1,10 +1,12 @@
 """Photo ingestion: files or folders of acta photos -> blobs, submissions, leaves.
 
-The CPU work (hashing, safe opening, QR decoding, perceptual hash) runs in a
-process pool across all cores; one writer stores each photo's bytes in the blob
-store *before* committing its submission and leaf, a batch per transaction.
-Safe to kill at any moment: rerunning skips every photo already logged (same
-SHA-256) and completes the rest, so no photo is lost and none is logged twice.
+The CPU work (hashing, safe opening, QR decoding, perceptual hash: one JPEG
+decode per photo) runs in a process pool across all cores; one writer stores a
+batch of photos' bytes in the blob store (in parallel threads, each blob synced)
+*before* committing their submissions and leaves in one transaction. Safe to
+kill at any moment: rerunning skips every photo already logged (same SHA-256,
+checked by the workers before decoding) and completes the rest, so no photo is
+lost and none is logged twice.
 
 A decoded QR text is accepted only if it parses under the election's payload
 format; anything else is a finding on the logged photo, never a result. A photo
@@ -19,7 +21,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +31,7 @@ from sqlalchemy import insert, or_, select
 from . import rules
 from .blobs import BlobStore, open_blobs
 from .errors import ActasError, ImageError, InputError
-from .imaging import DEFAULT_LIMITS, Limits, ZxingDecoder, capture_metadata, perceptual_hash
+from .imaging import DEFAULT_LIMITS, Limits, ZxingDecoder
 from .model import Counts, Finding, Severity, Source, Submission, SubmissionKind, TableId
 from .payload import Payload, PayloadFormat, get_format
 from .reconcile import Version
@@ -48,6 +50,7 @@ __all__ = [
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif"}
 BATCH = 64
+PUT_THREADS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +71,7 @@ class PhotoReading:
     rejected: tuple[tuple[str, str], ...] = ()  # QR texts that did not parse, with the reason
     error: str = ""  # the photo could not be opened safely
     too_large: bool = False
+    known: bool = False  # already logged before this run: not examined
 
 
 def read_photo(
@@ -90,11 +94,10 @@ def read_photo(
         return True
 
     try:
-        result = ZxingDecoder(limits=limits, accept=accept).decode(data)
-        phash = perceptual_hash(data, limits=limits)
-        capture = capture_metadata(data, limits=limits)
+        examined = ZxingDecoder(limits=limits, accept=accept).examine(data)
     except ImageError as exc:
         return PhotoReading(name, sha, len(data), error=str(exc))
+    result = examined.result
     rejected = []
     for text in result.candidates:
         if text != result.text:
@@ -112,14 +115,29 @@ def read_photo(
         width=result.width,
         height=result.height,
         format=result.format,
-        phash=phash,
-        capture=capture,
+        phash=examined.phash,
+        capture=examined.capture,
         rejected=tuple(rejected),
     )
 
 
-def _read_file(args: tuple[str, str, int, int]) -> PhotoReading:
-    """Process-pool entry point: read and examine one file."""
+_KNOWN: frozenset[str] = frozenset()  # in a pool worker: SHA-256 of photos already logged
+
+
+def _init_worker(known: frozenset[str]) -> None:
+    global _KNOWN
+    _KNOWN = known
+
+
+def _read_pooled(args: tuple[str, str, int, int]) -> PhotoReading:
+    """Process-pool entry point: :func:`_read_file` with the worker's known photos."""
+    return _read_file(args, _KNOWN)
+
+
+def _read_file(
+    args: tuple[str, str, int, int], known: frozenset[str] = frozenset()
+) -> PhotoReading:
+    """Read and examine one file; a photo in ``known`` is hashed only."""
     path, fmt_name, n_options, max_bytes = args
     limits = (
         Limits(max_bytes=max_bytes) if max_bytes != DEFAULT_LIMITS.max_bytes else DEFAULT_LIMITS
@@ -135,6 +153,10 @@ def _read_file(args: tuple[str, str, int, int]) -> PhotoReading:
         data = p.read_bytes()
     except OSError as exc:
         return PhotoReading(p.name, "", 0, error=f"cannot read the file: {exc.strerror}")
+    if known:
+        sha = hashlib.sha256(data).hexdigest()
+        if sha in known:
+            return PhotoReading(p.name, sha, len(data), known=True)
     return read_photo(data, p.name, get_format(fmt_name, n_options), limits)
 
 
@@ -277,6 +299,7 @@ class Ingestor:
                 [f"blob:{r.sha256}" for r, _, _ in items if r.sha256], conn
             )
         seen_now: set[str] = set()
+        fresh: list[tuple[PhotoReading, bytes, str | None]] = []
         for reading, data, claimed in items:
             summary.photos += 1
             if reading.too_large or not reading.size or not reading.sha256 or data is None:
@@ -289,7 +312,15 @@ class Ingestor:
                 out.append((reading, None, None))
                 continue
             seen_now.add(reading.sha256)
-            self.blobs.put(data)  # the bytes are safe before their submission exists
+            fresh.append((reading, data, claimed))
+        # the bytes are safe before their submissions exist
+        stored = self._put_all([data for _, data, _ in fresh])
+        for (reading, _, claimed), sha in zip(fresh, stored, strict=True):
+            if sha != reading.sha256:  # not the bytes that were examined (the file changed)
+                summary.rejected += 1
+                summary.problems.append(f"{reading.name}: the file changed while reading")
+                out.append((reading, None, None))
+                continue
             sub, _ = self.submission(reading, claimed, actor, channel)
             if reading.error:
                 summary.broken += 1
@@ -349,6 +380,13 @@ class Ingestor:
                 out.append((reading, seq, sub))
         return out
 
+    def _put_all(self, datas: Sequence[bytes]) -> list[str]:
+        """Store blobs, several at a time (each put syncs its file: waiting, not CPU)."""
+        if len(datas) <= 1:
+            return [self.blobs.put(d) for d in datas]
+        with ThreadPoolExecutor(min(PUT_THREADS, len(datas))) as pool:
+            return list(pool.map(self.blobs.put, datas))
+
     def _misfiled(
         self, conn: Any, seqs: Sequence[int], keep: Sequence[tuple[Submission, PhotoReading]]
     ) -> list[dict[str, Any]]:
@@ -395,6 +433,16 @@ class Ingestor:
                     )
                     break
         return rows
+
+
+def _logged_photos(svc: Service) -> frozenset[str]:
+    """SHA-256 of every photo already in the log (one index range scan)."""
+    c = schema.submissions.c
+    with svc.store.read() as conn:
+        ids = conn.execute(
+            select(c.identity).where(c.identity >= "blob:", c.identity < "blob;")
+        ).scalars()
+        return frozenset(i[5:] for i in ids)
 
 
 def _signed(v: int | None) -> int | None:
@@ -486,39 +534,36 @@ def ingest_paths(
     blobs = blobs or open_blobs(svc.settings.blobs, svc.settings.s3_endpoint)
     ing = Ingestor(svc, blobs, svc.clock())
     summary = IngestSummary()
-    # skip what is already logged before paying for decoding (resuming a killed run)
-    todo: list[Path] = []
-    with svc.store.read() as conn:
-        shas = {p: _sha_file(p) for p in files}
-        known = svc.store.known_identities([f"blob:{s}" for s in shas.values()], conn)
-    for p in files:
-        if f"blob:{shas[p]}" in known:
-            summary.photos += 1
-            summary.duplicates += 1
-        else:
-            todo.append(p)
+    # the workers skip what is already logged before paying for decoding (resuming)
+    known = _logged_photos(svc)
     fmt = ing.fmt
     max_bytes = svc.settings.max_upload
-    args = [(str(p), fmt.name, len(svc.election.options), max_bytes) for p in todo]
+    args = [(str(p), fmt.name, len(svc.election.options), max_bytes) for p in files]
     n_workers = workers or os.cpu_count() or 1
     own = executor is None and n_workers > 1 and len(args) > 1
-    pool: Executor | None = executor or (ProcessPoolExecutor(n_workers) if own else None)
+    pool: Executor | None = executor or (
+        ProcessPoolExecutor(n_workers, initializer=_init_worker, initargs=(known,)) if own else None
+    )
     try:
         results: Iterator[PhotoReading] = (
-            pool.map(_read_file, args, chunksize=4) if pool else map(_read_file, args)
+            pool.map(_read_pooled if own else _read_file, args, chunksize=4)
+            if pool
+            else (_read_file(a, known) for a in args)
         )
         batch: list[tuple[PhotoReading, bytes | None, str | None]] = []
         done = summary.photos
-        for path, reading in zip(todo, results, strict=True):
+        for path, reading in zip(files, results, strict=True):
+            if reading.known:
+                summary.photos += 1
+                summary.duplicates += 1
+                done += 1
+                continue
             data = None
             if not reading.too_large and reading.size:
                 try:
-                    data = path.read_bytes()
+                    data = path.read_bytes()  # write() checks it is what was examined
                 except OSError as exc:
                     reading = PhotoReading(path.name, reading.sha256, 0, error=str(exc))
-                if data is not None and hashlib.sha256(data).hexdigest() != reading.sha256:
-                    data = None  # the file changed under us; it is reported, not logged
-                    reading = PhotoReading(path.name, "", 0, error="the file changed while reading")
             batch.append((reading, data, None))
             if len(batch) >= batch_size:
                 ing.write(batch, summary)

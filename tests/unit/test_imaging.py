@@ -19,6 +19,7 @@ from actas.imaging import (
     QrDecoder,
     ZxingDecoder,
     capture_metadata,
+    dct_scale,
     first_parsing,
     hamming,
     open_image,
@@ -64,15 +65,95 @@ def test_small_photos_skip_the_half_size_read() -> None:
     data, truth = render(E, "130501007.03", OPTIONS, 4, seed=22, degradations=steps)
     result = ZxingDecoder().decode(data)
     assert result.text == truth.payload
-    assert result.stage in ("full", "bottom", "sharpened", "denoised")
+    assert result.stage in ("region", "full", "bottom", "sharpened", "denoised", "sharpened_2x")
     assert "half" not in [s for s, _ in result.timings]
+
+
+def test_a_code_outside_the_region_is_read_by_the_full_stage(
+    sheet: tuple[bytes, Truth],
+) -> None:
+    # upside down and no EXIF tag to say so: the QR is in the top half of the photo
+    flipped = Image.open(io.BytesIO(sheet[0])).transpose(Image.Transpose.ROTATE_180)
+    buf = io.BytesIO()
+    flipped.save(buf, format="JPEG", quality=90)
+    result = ZxingDecoder().decode(buf.getvalue())
+    assert result.text == sheet[1].payload
+    assert [s for s, _ in result.timings] == ["half", "region", "full"]
+
+
+@pytest.mark.parametrize(
+    ("size", "scale"),
+    [
+        ((1500, 2000), 1),
+        ((2399, 2399), 1),
+        ((2400, 3200), 2),
+        ((3000, 4000), 2),
+        ((4000, 3000), 2),
+        ((6000, 8000), 4),
+        ((20_000, 20_000), 8),
+        ((600, 800), 1),
+    ],
+)
+def test_dct_scale_keeps_the_short_side_at_min_side(size: tuple[int, int], scale: int) -> None:
+    assert dct_scale(*size, 1200) == scale
+
+
+def test_a_large_photo_is_decoded_once_at_a_reduced_scale(sheet: tuple[bytes, Truth]) -> None:
+    big = Image.open(io.BytesIO(sheet[0])).resize((3000, 4000), Image.Resampling.BICUBIC)
+    buf = io.BytesIO()
+    big.save(buf, format="JPEG", quality=85)
+    data = buf.getvalue()
+    examined = ZxingDecoder().examine(data)
+    assert examined.result.text == sheet[1].payload
+    assert examined.result.stage == "half"  # the bottom half of the 1500 × 2000 decode, halved
+    assert (examined.result.width, examined.result.height) == (3000, 4000)
+    assert hamming(examined.phash, perceptual_hash(data)) <= 4
+    # the full-resolution stages still work on such a photo
+    assert ZxingDecoder(stages=("bottom",)).decode(data).text == sheet[1].payload
+
+
+@pytest.mark.parametrize("orientation", [None, 6])
+def test_examine_is_decode_plus_hash_and_metadata_from_one_opening(
+    sheet: tuple[bytes, Truth], orientation: int | None
+) -> None:
+    data = sheet[0]
+    if orientation is not None:
+        exif = Image.Exif()
+        exif[0x0112] = orientation
+        buf = io.BytesIO()
+        stored = Image.open(io.BytesIO(data)).transpose(Image.Transpose.ROTATE_90)
+        stored.save(buf, format="JPEG", quality=90, exif=exif.tobytes())
+        data = buf.getvalue()
+    decoder = ZxingDecoder(accept=_parses)
+    examined = decoder.examine(data)
+    plain = decoder.decode(data)
+    assert (examined.result.text, examined.result.stage) == (plain.text, plain.stage)
+    assert examined.result.text == sheet[1].payload
+    assert examined.capture == capture_metadata(data)
+    assert examined.capture["orientation"] == orientation  # read before it is applied
+    # the hash of the decoded pixels, reduced as JPEG draft mode would: within 4 bits
+    assert hamming(examined.phash, perceptual_hash(data)) <= 4
+    assert ZxingDecoder(stages=("bottom",)).examine(data).phash == examined.phash
+
+
+def test_examine_refuses_what_decode_refuses() -> None:
+    with pytest.raises(ImageError, match="not a photo"):
+        ZxingDecoder().examine(b"Acta 010113042.01\n" * 10)
 
 
 def test_nothing_read_is_reported_not_raised() -> None:
     data, _ = render(E, "130501007.03", OPTIONS, 4, seed=23, with_qr=False, size=(1200, 1600))
     result = ZxingDecoder().decode(data)
     assert result.text is None and result.stage == "none" and result.candidates == ()
-    assert [s for s, _ in result.timings] == ["half", "full", "bottom", "sharpened", "denoised"]
+    assert [s for s, _ in result.timings] == [
+        "half",
+        "region",
+        "full",
+        "bottom",
+        "sharpened",
+        "denoised",
+        "sharpened_2x",
+    ]
 
 
 def test_a_stray_qr_is_a_candidate_only(sheet: tuple[bytes, Truth]) -> None:
@@ -80,7 +161,8 @@ def test_a_stray_qr_is_a_candidate_only(sheet: tuple[bytes, Truth]) -> None:
     stray = segno.make_qr("https://example.org/not-an-acta", error="m")
     buf = io.BytesIO()
     stray.save(buf, kind="png", scale=8, border=4)
-    img.paste(Image.open(buf).convert("RGB"), (60, 60))
+    # in the bottom half, where the cascade looks first: a sticker next to the acta's code
+    img.paste(Image.open(buf).convert("RGB"), (60, img.height - 60 - 264))
     out = io.BytesIO()
     img.save(out, format="PNG")
     photo = out.getvalue()
@@ -114,7 +196,6 @@ def test_png_and_webp_are_read(sheet: tuple[bytes, Truth], fmt: str) -> None:
     )
     result = ZxingDecoder().decode(buf.getvalue())
     assert result.format == fmt and result.text == sheet[1].payload
-    assert result.stage == "full"  # no draft mode outside JPEG
 
 
 def test_heic_is_read_when_pillow_heif_is_installed(sheet: tuple[bytes, Truth]) -> None:
