@@ -89,6 +89,13 @@ def reconcile(
     table_id: TableId, versions: Iterable[Version], channels: frozenset[str] | None = None
 ) -> TableResult | None:
     """Reconcile the versions of one table; ``None`` when none is considered."""
+    versions = list(versions)
+    if len(versions) == 1:  # most tables: one reading, taken as it is
+        v = versions[0]
+        if v.decision or (channels is not None and v.channel not in channels):
+            pass  # the general route below
+        else:
+            return TableResult(table_id, Status.SINGLE, v.counts, (v.seq,), 1, (v.channel,))
     chosen = sorted(
         (v for v in versions if channels is None or v.channel in channels or v.decision),
         key=lambda v: v.seq,

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from actas.model import Counts, TableId
-from actas.reconcile import Status, Version, reconcile
+from actas.reconcile import Status, TableResult, Version, reconcile
 
 T = TableId("010101001.01")
 
@@ -38,3 +38,10 @@ def test_channels_filter_and_decision() -> None:
     assert decided is not None and decided.status is Status.RESOLVED
     assert decided.counts is not None and decided.counts.votes == (5, 6)
     assert decided.agreeing == 1
+
+
+def test_a_single_reading_is_the_result() -> None:
+    c = Counts((5, 3), null=1)
+    r = reconcile(TableId("010101001.01"), [Version(7, "v1", c)])
+    assert r == TableResult(TableId("010101001.01"), Status.SINGLE, c, (7,), 1, ("v1",))
+    assert reconcile(TableId("010101001.01"), [Version(7, "v1", c)], frozenset({"v2"})) is None

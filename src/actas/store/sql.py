@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import struct
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -102,10 +103,55 @@ class _Nodes:
         return out
 
 
+_SUBMISSION_COLS = (
+    "seq",
+    "identity",
+    "kind",
+    "channel",
+    "table_id",
+    "received_at",
+    "blob_sha256",
+    "actor",
+    "counts",
+    "n_errors",
+    "leaf",
+    "raw",
+)
+_RESULT_COLS = (
+    "table_id",
+    "status",
+    "registered",
+    "null_votes",
+    "votes",
+    "counts",
+    "seqs",
+    "agreeing",
+    "channels",
+    "differing",
+)
+_FINDING_COLS = ("seq", "table_id", "code", "severity", "message", "fields")
+
+
 def _counts_json(c: Counts | None) -> str | None:
+    """``json.dumps(c.to_json(), separators=(",", ":"), sort_keys=True)``, written
+    directly (twice per imported row); a unit test holds the two to the same text."""
     if c is None:
         return None
-    return json.dumps(c.to_json(), separators=(",", ":"), sort_keys=True)
+    out = []
+    if c.ballots is not None:
+        out.append(f'"ballots":{int(c.ballots)}')
+    if c.invalid is not None:
+        out.append(f'"invalid":{int(c.invalid)}')
+    if c.null is not None:
+        out.append(f'"null":{int(c.null)}')
+    if c.options is not None:
+        out.append(f'"options":[{",".join(map(str, map(int, c.options)))}]')
+    if c.registered is not None:
+        out.append(f'"registered":{int(c.registered)}')
+    if c.valid_reported is not None:
+        out.append(f'"valid_reported":{int(c.valid_reported)}')
+    out.append(f'"votes":[{",".join(map(str, map(int, c.votes)))}]')
+    return "{" + ",".join(out) + "}"
 
 
 def _counts_from(text_: str | None) -> Counts | None:
@@ -140,18 +186,34 @@ def bulk_insert(conn: Connection, table: Any, rows: Sequence[Mapping[str, Any]])
     if not rows:
         return
     cols = tuple(rows[0].keys())
+    insert_rows(conn, table, cols, [tuple(r[k] for k in cols) for r in rows])
+
+
+def insert_rows(
+    conn: Connection, table: Any, cols: tuple[str, ...], rows: Sequence[Sequence[Any]]
+) -> None:
+    """:func:`bulk_insert` of rows given as tuples of values in ``cols`` order."""
+    if not rows:
+        return
     if conn.dialect.name == "postgresql" and len(rows) >= _COPY_MIN:
         _copy_rows(conn, table.name, cols, rows)
         return
     sql, order = _insert_sql(conn.dialect, table, cols)
-    params: Any = [tuple(r[k] for k in order) for r in rows] if order is not None else list(rows)
+    params: Any
+    if order is None:  # named parameters
+        params = [dict(zip(cols, r, strict=True)) for r in rows]
+    elif order == cols:
+        params = rows
+    else:
+        at = [cols.index(k) for k in order]
+        params = [tuple(r[i] for i in at) for r in rows]
     conn.exec_driver_sql(sql, params)
 
 
 def _copy_rows(
-    conn: Connection, table: str, cols: tuple[str, ...], rows: Sequence[Mapping[str, Any]]
+    conn: Connection, table: str, cols: tuple[str, ...], rows: Sequence[Sequence[Any]]
 ) -> None:
-    """PostgreSQL fast path of :func:`bulk_insert`: psycopg's COPY in text format."""
+    """PostgreSQL fast path of :func:`insert_rows`: psycopg's COPY in text format."""
     import psycopg
 
     names = ", ".join(f'"{c}"' for c in cols)  # schema column names, never user input
@@ -159,7 +221,7 @@ def _copy_rows(
     try:
         with cursor.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
             for r in rows:
-                copy.write_row([r[k] for k in cols])
+                copy.write_row(r)
     except psycopg.IntegrityError as exc:
         raise IntegrityError(f"COPY {table}", None, exc) from exc
     except psycopg.OperationalError as exc:
@@ -183,7 +245,7 @@ def _matching(conn: Connection, col: Any, values: Sequence[Any]) -> Iterator[Col
 
 def pack_votes(votes: Sequence[int]) -> bytes:
     """Per-candidate votes as little-endian int64s: read back in bulk by numpy."""
-    return np.asarray(votes, dtype="<i8").tobytes()
+    return struct.pack(f"<{len(votes)}q", *votes)
 
 
 class SqlStore:
@@ -288,37 +350,37 @@ class SqlStore:
         frows = []
         for i, (sub, leaf) in enumerate(zip(subs, leaves, strict=True)):
             seq = size + i
-            errors = sum(1 for f in sub.findings if f.severity == "error")
+            findings = sub.findings
             rows.append(
-                {
-                    "seq": seq,
-                    "identity": sub.identity(),
-                    "kind": str(sub.kind),
-                    "channel": sub.source.channel,
-                    "table_id": sub.table_id,
-                    "received_at": sub.received_at,
-                    "blob_sha256": sub.blob_sha256,
-                    "actor": sub.actor,
-                    "counts": _counts_json(sub.counts),
-                    "n_errors": errors,
-                    "leaf": leaf,
-                    "raw": sub.raw,
-                }
-            )
-            for f in sub.findings:
-                frows.append(
-                    {
-                        "seq": seq,
-                        "table_id": f.table_id or sub.table_id,
-                        "code": f.code,
-                        "severity": str(f.severity),
-                        "message": f.message,
-                        "fields": ",".join(f.fields),
-                    }
+                (
+                    seq,
+                    sub.identity(),
+                    str(sub.kind),
+                    sub.source.channel,
+                    sub.table_id,
+                    sub.received_at,
+                    sub.blob_sha256,
+                    sub.actor,
+                    _counts_json(sub.counts),
+                    sum(1 for f in findings if f.severity == "error") if findings else 0,
+                    leaf,
+                    sub.raw,
                 )
-        bulk_insert(conn, s.submissions, rows)
-        bulk_insert(conn, s.nodes, [{"level": k[0], "idx": k[1], "hash": h} for k, h in created])
-        bulk_insert(conn, s.findings, frows)
+            )
+            for f in findings:
+                frows.append(
+                    (
+                        seq,
+                        f.table_id or sub.table_id,
+                        f.code,
+                        str(f.severity),
+                        f.message,
+                        ",".join(f.fields),
+                    )
+                )
+        insert_rows(conn, s.submissions, _SUBMISSION_COLS, rows)
+        insert_rows(conn, s.nodes, ("level", "idx", "hash"), [(k[0], k[1], h) for k, h in created])
+        insert_rows(conn, s.findings, _FINDING_COLS, frows)
         return [size + i for i in range(len(subs))]
 
     def node_reader(self, conn: Connection) -> _Nodes:
@@ -528,20 +590,20 @@ class SqlStore:
         for r in results:
             c = r.counts
             rows.append(
-                {
-                    "table_id": r.table_id,
-                    "status": str(r.status),
-                    "registered": -1 if c is None or c.registered is None else c.registered,
-                    "null_votes": -1 if c is None or c.null is None else c.null,
-                    "votes": b"" if c is None else pack_votes(c.votes),
-                    "counts": _counts_json(c),
-                    "seqs": ",".join(map(str, r.seqs)),
-                    "agreeing": r.agreeing,
-                    "channels": ",".join(r.channels),
-                    "differing": ",".join(r.differing),
-                }
+                (
+                    r.table_id,
+                    str(r.status),
+                    -1 if c is None or c.registered is None else c.registered,
+                    -1 if c is None or c.null is None else c.null,
+                    b"" if c is None else pack_votes(c.votes),
+                    _counts_json(c),
+                    ",".join(map(str, r.seqs)),
+                    r.agreeing,
+                    ",".join(r.channels),
+                    ",".join(r.differing),
+                )
             )
-        bulk_insert(conn, s.table_results, rows)
+        insert_rows(conn, s.table_results, _RESULT_COLS, rows)
 
     def table_result(self, table_id: str, conn: Connection) -> TableResult | None:
         row = conn.execute(
@@ -640,7 +702,6 @@ class SqlStore:
         c = s.findings.c
         rows = conn.execute(select(c.code, c.severity, func.count()).group_by(c.code, c.severity))
         return {(str(a), str(b)): int(n) for a, b, n in rows}
-
 
     # ----------------------------------------------------------------- queue errors
 
