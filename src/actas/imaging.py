@@ -278,6 +278,7 @@ class _Views:
         jpeg = self.format == "JPEG"
         self.scale = dct_scale(self.width, self.height, min_side) if jpeg else 1
         self._base: Image.Image | None = None
+        self._half: Image.Image | None = None
         self._hires: Image.Image | None = None
 
     def _opened(self) -> Image.Image:
@@ -294,6 +295,12 @@ class _Views:
                 size = (self.width // self.scale, self.height // self.scale)
                 self._base = _grey(_load(self._opened(), ("L", size)))
         return self._base
+
+    def half(self) -> Image.Image:
+        """The base reduced 2× (box average)."""
+        if self._half is None:
+            self._half = self.base().reduce(2)
+        return self._half
 
     def hires(self) -> Image.Image:
         """Upright grey pixels at full resolution (the base when it is not reduced)."""
@@ -313,6 +320,8 @@ class _Views:
         if self.format == "JPEG":  # as JPEG draft mode would have reduced it for the hash
             target = max(1, min(self.width // 64, self.height // 64))
             factor = next(k for k in (8, 4, 2, 1) if target >= k) // scale
+            if factor > 1 and img is self._base:
+                img, factor = self.half(), factor // 2  # shared with the ``half`` stage
             if factor > 1:
                 img = img.reduce(factor)
         return _dhash(img)
@@ -369,10 +378,10 @@ class ZxingDecoder:
         for stage in self.stages:
             ts = time.perf_counter()
             if stage == "half":
-                base = views.base()
-                if min(base.size) < self.half_min_side:
+                if min(views.base().size) < self.half_min_side:
                     continue  # too small to halve
-                texts = self._read(base.reduce(2, _box(base, self.region)))
+                half = views.half()
+                texts = self._read(half.crop(_box(half, self.region)))
             elif stage == "region":
                 base = views.base()
                 texts = self._read(base.crop(_box(base, self.region)))
