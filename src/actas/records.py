@@ -346,9 +346,8 @@ def _read_clean(p: _Plan, fields: Sequence[str]) -> RowReading | None:
     tid = _clean_id(p, fields)
     if tid is None:
         return None
-    scheme = p.election.scheme
-    try:
-        scheme.split(tid)
+    try:  # region_codes checks the id's form as split does
+        codes = p.election.scheme.region_codes(tid)
     except ValueError:
         return None
     cells = p.count_cells(fields)
@@ -384,7 +383,6 @@ def _read_clean(p: _Plan, fields: Sequence[str]) -> RowReading | None:
         extra[role] = sum(map(int, parts))
     names: dict[RegionCode, str] = {}
     if p.names:
-        codes = scheme.region_codes(tid)
         for level, col in p.names:
             name = fields[col].strip()
             if name:
