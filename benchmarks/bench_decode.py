@@ -228,7 +228,7 @@ def ingest_end_to_end(items: list[tuple[Path, Truth]], workers: int) -> tuple[fl
         size = svc.log.size()
         c_ = schema.submissions.c
         with svc.store.read() as conn:
-            raw = dict(conn.execute(select(c_.blob_sha256, c_.raw)).tuples().all())
+            raw = {sha: data for sha, data in conn.execute(select(c_.blob_sha256, c_.raw))}
         svc.close()
     seen: Counter[str] = Counter()
     read: Counter[str] = Counter()
