@@ -28,7 +28,14 @@ from .reconcile import Status, TableResult, Version, reconcile
 from .records import Header, header_for, read_row
 from .settings import Settings
 from .store import SqlStore, open_store
-from .tally import Expected, pack, tally_all, tally_to_json, unpack
+from .tally import (
+    Expected,
+    expected_from_registry,
+    fill_registered,
+    tally_packed,
+    tally_to_json,
+    unpack,
+)
 from .tlog import Log
 
 __all__ = ["ImportSummary", "Service", "utcnow"]
@@ -402,45 +409,25 @@ class Service:
     # ----------------------------------------------------------------- results
 
     def _expected(self) -> dict[str, Expected]:
-        registry = self.store.registry()
-        if not registry:
-            return {}
-        out: dict[str, list[int]] = {}
-        scheme = self.election.scheme
-        for t, reg in registry.items():
-            try:
-                codes = ("", *scheme.region_codes(t))
-            except ValueError:
-                continue
-            for code in codes:
-                acc = out.setdefault(code, [0, 0, 0])
-                acc[0] += 1
-                if reg is not None:
-                    acc[1] += reg
-                    acc[2] += 1
-        return {
-            code: Expected(tables=a[0], registered=a[1] if a[2] == a[0] else None)
-            for code, a in out.items()
-        }
+        """Expected tables and registered voters of every region, from the registry."""
+        with self.store.read() as conn:
+            ids, registered = self.store.registry_arrays(conn)
+        return expected_from_registry(self.election, ids, registered)
 
     def retally(self) -> None:
-        """Recompute every region's results from the table results."""
+        """Recompute every region's results from the table results (from scratch:
+        no Python work per table, see :mod:`actas.tally`)."""
         k = len(self.election.candidates)
-        with self.store.read() as conn:
+        with self.store.read() as conn:  # one snapshot
             arrays = self.store.table_arrays(k, conn)
+            reg_ids, registered = self.store.registry_arrays(conn)
             names = self.store.region_names(conn)
-        registry = self.store.registry()
-        if registry:  # registered voters from the registry where the actas do not say
-            reg = arrays.registered
-            for i, t in enumerate(arrays.table_ids):
-                known = registry.get(t)
-                if reg[i] < 0 and known is not None:
-                    reg[i] = known
-        levels = tally_all(self.election, arrays, self._expected())
+        # registered voters from the registry where the actas do not say
+        arrays = fill_registered(arrays, reg_ids, registered)
+        expected = expected_from_registry(self.election, reg_ids, registered)
         rows = [
-            (r.code, level, names.get(r.code, ""), pack(r))
-            for level, regions in levels.items()
-            for r in regions
+            (code, level, names.get(code, ""), data)
+            for code, level, data in tally_packed(self.election, arrays, expected)
         ]
         with self.store.write() as conn:
             self.store.put_region_results(conn, rows)

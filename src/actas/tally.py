@@ -1,13 +1,15 @@
 """Aggregation of table results by region level, with coverage and turnout.
 
 Pure and deterministic: arrays of exact integers in, frozen dataclasses out.
-Summing is associative, so the tally of a parent region equals the sum of its
-children's. numpy is used for speed (1,000,000 tables in well under a second).
+The tables are sorted by id, so every region is a contiguous run of rows; the
+deepest level is summed from the tables (``np.add.reduceat`` over column-major
+int64 columns) and every level above from the one below, so the tally of a
+parent region is the sum of its children's by construction. No Python work per
+table: 1,000,000 tables in a fraction of a second.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,13 +23,17 @@ __all__ = [
     "Expected",
     "RegionTally",
     "TableArrays",
+    "expected_from_registry",
+    "fill_registered",
     "pack",
     "tally_all",
+    "tally_packed",
     "tally_to_json",
     "unpack",
 ]
 
 NATIONAL = ""
+_HEAD = 8  # columns of a region's sums before the votes (tables_reported .. null)
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,10 @@ class TableArrays:
                 raise ValueError(f"{name} has the wrong length")
         if self.votes.shape[0] != n:
             raise ValueError("votes has the wrong number of rows")
+
+    def sorted(self) -> TableArrays:
+        """These tables sorted by id (themselves when they are already)."""
+        return _sorted(self)[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +95,154 @@ def _codes(scheme: TableIdScheme, ids: Sequence[str], level: int) -> list[str]:
     return [sep.join(t.rpartition(scheme.table_separator)[0].split(sep)[:n]) for t in ids]
 
 
+def _fixed(ids: Sequence[str]) -> NDArray[np.uint8] | None:
+    """The ids as an ``(n, width + 1)`` byte matrix (each row ends in a newline)
+    when all are ASCII and of one length, else None. Built from one joined string,
+    without a Python object per id."""
+    n = len(ids)
+    if not n or not ids[0]:
+        return None
+    w = len(ids[0])
+    try:
+        raw = ("\n".join(ids) + "\n").encode("ascii")
+    except UnicodeEncodeError:
+        return None
+    if len(raw) != n * (w + 1) or raw.count(b"\n") != n:
+        return None
+    m = np.frombuffer(raw, np.uint8).reshape(n, w + 1)
+    # n newlines, one at the end of every row: so no id is longer or shorter
+    return m if bool(np.all(m[:, w] == 10)) else None
+
+
+def _keys(ids: Sequence[str], fixed: NDArray[np.uint8] | None) -> NDArray[Any]:
+    """An array of the ids that numpy compares as Python compares the strings."""
+    if fixed is not None:
+        return fixed.reshape(-1).view(f"S{fixed.shape[1]}")
+    return np.array(ids, dtype=str)
+
+
+def _order(ids: Sequence[str], fixed: NDArray[np.uint8] | None) -> NDArray[np.intp] | None:
+    """The permutation that sorts ``ids``, or None when they are sorted already."""
+    if len(ids) < 2:
+        return None
+    keys = _keys(ids, fixed)
+    if bool(np.all(keys[:-1] <= keys[1:])):
+        return None
+    return np.argsort(keys, kind="stable")
+
+
+def _groups(
+    scheme: TableIdScheme, ids: Sequence[str], fixed: NDArray[np.uint8] | None
+) -> list[tuple[NDArray[np.intp], list[str]]]:
+    """Row groups of the (sorted) tables by region, per level: (start rows, codes).
+
+    Every member of a region has the prefix ``code + separator``, so in sorted
+    order each region is one contiguous run of rows, and a region's run is a
+    union of runs one level down.
+    """
+    n = len(ids)
+    if n == 0:
+        return [(np.zeros(0, np.intp), []) for _ in scheme.levels]
+    out = []
+    if fixed is not None and not scheme.separator:
+        # first differing byte of each pair of neighbours (the width when equal)
+        neq = fixed[1:] != fixed[:-1]
+        first = np.where(neq.any(axis=1), neq.argmax(axis=1), fixed.shape[1])
+        width = 0
+        for lv in scheme.levels:
+            width += lv.width
+            starts = np.flatnonzero(np.r_[True, first < width])
+            out.append((starts, [ids[i][:width] for i in starts.tolist()]))
+        return out
+    for level in range(len(scheme.levels)):
+        codes = _codes(scheme, ids, level)
+        first_rows = [0, *(i for i in range(1, n) if codes[i] != codes[i - 1])]
+        out.append((np.array(first_rows, dtype=np.intp), [codes[i] for i in first_rows]))
+    return out
+
+
+def _sums(
+    scheme: TableIdScheme,
+    ids: Sequence[str],
+    fixed: NDArray[np.uint8] | None,
+    columns: NDArray[np.int64],
+) -> list[tuple[int, list[str], NDArray[np.int64]]]:
+    """Column sums of the nation (level -1) and of every region, level by level.
+
+    ``columns`` has one row per (sorted) table. The deepest level is summed from
+    the tables, every level above from the one below (``np.add.reduceat`` over
+    runs), so children sum to their parent by construction. Column-major
+    ``columns`` make the one pass over all tables several times faster.
+    """
+    groups = _groups(scheme, ids, fixed)
+    sums: list[NDArray[np.int64]] = []
+    below, below_starts = columns, np.arange(len(ids), dtype=np.intp)
+    for starts, _ in reversed(groups):
+        idx = np.searchsorted(below_starts, starts)
+        below = np.add.reduceat(below, idx, axis=0) if len(starts) else below[:0]
+        below_starts = starts
+        sums.append(below)
+    sums.reverse()
+    top = sums[0] if sums else columns
+    nation = top.sum(axis=0, dtype=np.int64).reshape(1, -1)
+    return [
+        (-1, [NATIONAL], nation),
+        *((lv, codes, sums[lv]) for lv, (_, codes) in enumerate(groups)),
+    ]
+
+
+def _sorted(tables: TableArrays) -> tuple[TableArrays, NDArray[np.uint8] | None]:
+    fixed = _fixed(tables.table_ids)
+    order = _order(tables.table_ids, fixed)
+    if order is None:
+        return tables, fixed
+    ids = tables.table_ids
+    tables = TableArrays(
+        [ids[i] for i in order.tolist()],
+        tables.counted[order],
+        tables.registered[order],
+        tables.null[order],
+        tables.votes[order],
+    )
+    return tables, None if fixed is None else fixed[order]
+
+
+def _tally(
+    election: Election, tables: TableArrays
+) -> list[tuple[int, list[str], NDArray[np.int64]]]:
+    """(level, codes, sums) of the nation and every level; the columns of ``sums``
+    are those of :class:`RegionTally` from ``tables_reported`` to ``null``, then
+    the votes."""
+    tables, fixed = _sorted(tables)
+    k = len(election.candidates)
+    n = len(tables.table_ids)
+    counted = np.asarray(tables.counted, dtype=np.bool_)
+    reg_known = counted & (tables.registered >= 0)
+    votes = np.where(counted[:, None], tables.votes.reshape(n, k), 0)
+    valid = votes.sum(axis=1, dtype=np.int64)
+    null = np.where(counted & (tables.null >= 0), tables.null, 0)
+    columns = np.empty((n, _HEAD + k), dtype=np.int64, order="F")
+    columns[:, 0] = 1
+    columns[:, 1] = counted
+    columns[:, 2] = ~counted
+    columns[:, 3] = reg_known
+    columns[:, 4] = np.where(reg_known, tables.registered, 0)
+    columns[:, 5] = np.where(reg_known, valid + null, 0)
+    columns[:, 6] = valid
+    columns[:, 7] = null
+    columns[:, _HEAD:] = votes
+    return _sums(election.scheme, tables.table_ids, fixed, columns)
+
+
+def _with_national(
+    election: Election, expected: Mapping[str, Expected] | None
+) -> dict[str, Expected]:
+    out = dict(expected or {})
+    if NATIONAL not in out:
+        out[NATIONAL] = Expected(election.expected_tables, election.expected_registered)
+    return out
+
+
 def tally_all(
     election: Election,
     tables: TableArrays,
@@ -96,72 +254,130 @@ def tally_all(
     nation) to expected tables / registered voters; the election's expected
     totals are used for the nation when not given.
     """
-    expected = dict(expected or {})
-    if NATIONAL not in expected:
-        expected[NATIONAL] = Expected(election.expected_tables, election.expected_registered)
+    exp = _with_national(election, expected)
     k = len(election.candidates)
-    ids = tables.table_ids
-    if any(a > b for a, b in itertools.pairwise(ids)):
-        order = sorted(range(len(ids)), key=ids.__getitem__)
-        idx = np.array(order, dtype=np.intp)
-        tables = TableArrays(
-            [ids[i] for i in order],
-            tables.counted[idx],
-            tables.registered[idx],
-            tables.null[idx],
-            tables.votes[idx],
-        )
-    counted = tables.counted
-    reg_known = counted & (tables.registered >= 0)
-    null = np.where(counted & (tables.null >= 0), tables.null, 0)
-    valid_all = tables.votes.sum(axis=1) if tables.votes.size else np.zeros(len(counted), np.int64)
-    valid = np.where(counted, valid_all, 0)
-    columns = np.column_stack(
-        [
-            np.ones(len(counted), np.int64),
-            counted.astype(np.int64),
-            (~counted).astype(np.int64),
-            reg_known.astype(np.int64),
-            np.where(reg_known, tables.registered, 0),
-            np.where(reg_known, valid + null, 0),
-            valid,
-            null,
-            np.where(counted[:, None], tables.votes, 0).reshape(len(counted), k),
-        ]
-    ).astype(np.int64)
     out: dict[int, list[RegionTally]] = {}
-    total = columns.sum(axis=0) if len(counted) else np.zeros(columns.shape[1], np.int64)
-    out[-1] = [_region(-1, NATIONAL, total.tolist(), k, expected)]
-    for level in range(len(election.levels)):
-        starts, codes = _groups(election.scheme, tables.table_ids, level)
-        sums = np.add.reduceat(columns, starts, axis=0) if len(starts) else columns[:0]
+    for level, codes, sums in _tally(election, tables):
         rows = sums.tolist()
-        out[level] = [_region(level, code, rows[i], k, expected) for i, code in enumerate(codes)]
+        out[level] = [_region(level, code, rows[i], k, exp) for i, code in enumerate(codes)]
     return out
 
 
-def _groups(
-    scheme: TableIdScheme, ids: Sequence[str], level: int
-) -> tuple[NDArray[np.intp], list[str]]:
-    """Row groups of the (sorted) tables by region at ``level``: (start rows, codes).
+def tally_packed(
+    election: Election,
+    tables: TableArrays,
+    expected: Mapping[str, Expected] | None = None,
+) -> list[tuple[str, int, str]]:
+    """(code, level, :func:`pack` text) of the nation and every region, level by
+    level and sorted by code: :func:`tally_all` packed, without building a
+    :class:`RegionTally` per region (what the store keeps after every import)."""
+    exp = _with_national(election, expected)
+    out: list[tuple[str, int, str]] = []
+    none = Expected()
+    for level, codes, sums in _tally(election, tables):
+        r = len(codes)
+        known = [exp.get(c, none) for c in codes]
+        rows = np.empty((r, sums.shape[1] + 3), dtype=np.int64)
+        rows[:, 0] = level
+        rows[:, 1 : 1 + _HEAD] = sums[:, :_HEAD]
+        rows[:, 1 + _HEAD] = [-1 if e.tables is None else e.tables for e in known]
+        rows[:, 2 + _HEAD] = [-1 if e.registered is None else e.registered for e in known]
+        rows[:, 3 + _HEAD :] = sums[:, _HEAD:]
+        text = ",".join(["%d"] * rows.shape[1])  # the shape of pack(), 30% faster
+        out.extend(
+            (code, level, text % tuple(row)) for code, row in zip(codes, rows.tolist(), strict=True)
+        )
+    return out
 
-    Every member of a region has the prefix ``code + separator``, so in sorted
-    order each region is one contiguous run of rows.
+
+def expected_from_registry(
+    election: Election, table_ids: Sequence[str], registered: NDArray[np.int64]
+) -> dict[str, Expected]:
+    """Expected tables and registered voters of the nation (``""``) and of every
+    region, from a registry of tables (``registered`` -1 when unknown).
+
+    A region's registered voters are known when every one of its tables' are.
+    Ids that do not fit the election's scheme are left out; with none left the
+    result is empty (the election's own expected totals then stand).
     """
-    n = len(ids)
-    if n == 0:
-        return np.zeros(0, np.intp), []
-    if not scheme.separator and len(ids[0]) == len(ids[-1]):
-        width = sum(lv.width for lv in scheme.levels[: level + 1])
-        raw = np.frombuffer("".join(ids).encode("ascii", "replace"), dtype=np.uint8)
-        if raw.size == n * len(ids[0]):  # one length and ASCII: compare prefixes in bulk
-            prefix = raw.reshape(n, -1)[:, :width]
-            change = np.any(prefix[1:] != prefix[:-1], axis=1)
-            starts = np.flatnonzero(np.r_[True, change])
-            return starts, [ids[i][:width] for i in starts.tolist()]
-    codes = _codes(scheme, ids, level)
-    first = [0, *(i for i in range(1, n) if codes[i] != codes[i - 1])]
-    return np.array(first, dtype=np.intp), [codes[i] for i in first]
+    scheme = election.scheme
+    fits = _fits(scheme, table_ids)
+    if not fits.all():
+        keep = np.flatnonzero(fits)
+        table_ids = [table_ids[i] for i in keep.tolist()]
+        registered = registered[keep]
+    n = len(table_ids)
+    if not n:
+        return {}
+    fixed = _fixed(table_ids)
+    order = _order(table_ids, fixed)
+    if order is not None:
+        table_ids = [table_ids[i] for i in order.tolist()]
+        registered = registered[order]
+        fixed = None if fixed is None else fixed[order]
+    known = registered >= 0
+    columns = np.empty((n, 3), dtype=np.int64, order="F")
+    columns[:, 0] = 1
+    columns[:, 1] = known
+    columns[:, 2] = np.where(known, registered, 0)
+    out: dict[str, Expected] = {}
+    for _, codes, sums in _sums(scheme, table_ids, fixed, columns):
+        for code, (tables, n_known, reg) in zip(codes, sums.tolist(), strict=True):
+            out[code] = Expected(tables, reg if n_known == tables else None)
+    return out
+
+
+def _fits(scheme: TableIdScheme, ids: Sequence[str]) -> NDArray[np.bool_]:
+    """Which ids fit the scheme (:meth:`TableIdScheme.split` accepts them)."""
+    fixed = _fixed(ids)
+    head = sum(lv.width for lv in scheme.levels)
+    sep = scheme.table_separator
+    if (
+        fixed is not None
+        and not scheme.separator
+        and scheme.table_width
+        and all(lv.width > 0 for lv in scheme.levels)
+        and sep.isascii()
+        and fixed.shape[1] - 1 == head + len(sep) + scheme.table_width
+    ):  # the scheme's one regex, in bulk: digits, the table separator, digits
+        body = fixed[:, :-1]
+        digit = (body >= ord("0")) & (body <= ord("9"))
+        tail = head + len(sep)
+        ok: NDArray[np.bool_] = (
+            digit[:, :head].all(axis=1)
+            & digit[:, tail:].all(axis=1)
+            & (body[:, head:tail] == np.frombuffer(sep.encode(), np.uint8)).all(axis=1)
+        )
+        return ok
+    out = np.ones(len(ids), dtype=np.bool_)
+    for i, t in enumerate(ids):
+        try:
+            scheme.split(t)
+        except ValueError:
+            out[i] = False
+    return out
+
+
+def fill_registered(
+    tables: TableArrays, table_ids: Sequence[str], registered: NDArray[np.int64]
+) -> TableArrays:
+    """``tables`` with the registered voters of a registry (-1 = unknown) where
+    the tables' own results do not say."""
+    missing = np.flatnonzero(tables.registered < 0)
+    if not missing.size or not len(table_ids):
+        return tables
+    want = [tables.table_ids[i] for i in missing.tolist()]
+    a, b = _fixed(want), _fixed(table_ids)
+    same = a is not None and b is not None and a.shape[1] == b.shape[1]
+    keys = _keys(table_ids, b if same else None)
+    sought = _keys(want, a if same else None)
+    order = np.argsort(keys, kind="stable")
+    pos = np.minimum(np.searchsorted(keys, sought, sorter=order), len(keys) - 1)
+    rows = order[pos]
+    found = (keys[rows] == sought) & (registered[rows] >= 0)
+    reg = tables.registered.copy()
+    reg[missing[found]] = registered[rows[found]]
+    return TableArrays(tables.table_ids, tables.counted, reg, tables.null, tables.votes)
 
 
 def _region(

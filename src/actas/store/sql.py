@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 from sqlalchemy import (
     ARRAY,
     ColumnElement,
@@ -43,6 +44,7 @@ from ..errors import NotFound, StoreError
 from ..model import Counts, Finding, Submission, TableId
 from ..reconcile import Status, TableResult, Version
 from ..tally import TableArrays
+from . import arrays
 from . import schema as s
 
 __all__ = ["LoggedSubmission", "SqlStore", "fold_name"]
@@ -632,41 +634,19 @@ class SqlStore:
         return [(str(t), str(j)) for t, j in conn.execute(q)]
 
     def table_arrays(self, n_candidates: int, conn: Connection) -> TableArrays:
-        """Every table result as arrays, sorted by table id (one raw query)."""
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.execute(
-                "SELECT table_id, status, registered, null_votes, votes FROM table_results"
-                " ORDER BY table_id"
-            )
-            rows = cursor.fetchall()
-        finally:
-            cursor.close()
-        n = len(rows)
-        if not n:
-            empty = np.zeros(0, np.int64)
-            return TableArrays(
-                [], np.zeros(0, np.bool_), empty, empty, np.zeros((0, n_candidates), np.int64)
-            )
-        ids, status, reg, nul, vot = zip(*rows, strict=True)
-        counted = np.array(status) != "conflict"
-        registered = np.array(reg, dtype=np.int64)
-        null = np.array(nul, dtype=np.int64)
-        zero = bytes(8 * n_candidates)
-        blob = b"".join(bytes(v) or zero for v in vot)
-        votes = np.frombuffer(blob, dtype="<i8").astype(np.int64).reshape(n, n_candidates)
-        return TableArrays(list(ids), counted, registered, null, votes)
+        """Every table result as arrays, sorted by table id (a few bulk queries)."""
+        return arrays.table_arrays(conn, n_candidates)
+
+    def registry_arrays(self, conn: Connection) -> tuple[list[str], NDArray[np.int64]]:
+        """The registry as arrays: table ids and registered voters (-1 = unknown)."""
+        return arrays.registry_arrays(conn)
 
     def put_region_results(
         self, conn: Connection, rows: Sequence[tuple[str, int, str, str]]
     ) -> None:
         """Replace every region's packed tally: (code, level, name, packed)."""
         conn.execute(delete(s.region_results))
-        bulk_insert(
-            conn,
-            s.region_results,
-            [{"code": c, "level": lvl, "name": n, "data": d} for c, lvl, n, d in rows],
-        )
+        insert_rows(conn, s.region_results, ("code", "level", "name", "data"), rows)
 
     def region_result(self, code: str) -> tuple[str, str] | None:
         """(name, packed tally) of one region."""

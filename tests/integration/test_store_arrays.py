@@ -1,0 +1,86 @@
+"""The bulk reads behind the tally (``actas.store.arrays``), on SQLite and PostgreSQL:
+the aggregate queries give exactly what reading the rows one by one gives."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+
+from actas.elections import load_builtin
+from actas.model import Counts, TableId
+from actas.reconcile import Status, TableResult
+from actas.store import SqlStore, arrays, open_store
+from actas.tally import TableArrays
+
+K = len(load_builtin("ve-2024").candidates)
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[SqlStore]:
+    s = open_store(db_url, migrate=True)
+    yield s
+    s.close()
+
+
+def result(table: str, rnd: random.Random) -> TableResult:
+    if rnd.random() < 0.1:
+        return TableResult(TableId(table), Status.CONFLICT, None, (1, 2), 0, ("a", "b"), ("votes",))
+    votes = tuple(rnd.choice([0, 1, 299, 2**40]) for _ in range(K))
+    counts = Counts(
+        votes,
+        null=rnd.choice([None, 0, 7]),
+        registered=rnd.choice([None, 0, 700, 2**35]),
+    )
+    return TableResult(TableId(table), Status.SINGLE, counts, (1,), 1, ("a",), ())
+
+
+def same(a: TableArrays, b: TableArrays) -> None:
+    assert list(a.table_ids) == list(b.table_ids)
+    for name in ("counted", "registered", "null", "votes"):
+        x, y = getattr(a, name), getattr(b, name)
+        assert x.dtype == y.dtype and x.shape == y.shape and (x == y).all(), name
+
+
+def test_bulk_reads_match_the_rows(store: SqlStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    with store.read() as conn:
+        empty = store.table_arrays(K, conn)
+        assert store.registry_arrays(conn)[0] == []
+    assert len(empty.table_ids) == 0 and empty.votes.shape == (0, K)
+    rnd = random.Random(3)
+    ids = [
+        f"{s:02d}{m:02d}0100{c}.{t:02d}"
+        for s in (2, 1)
+        for m in (3, 1)
+        for c in range(3)
+        for t in range(1, 8)
+    ]
+    rnd.shuffle(ids)  # stored out of id order: the bulk read sorts
+    with store.write() as conn:
+        store.put_table_results(conn, [result(t, rnd) for t in ids], new=frozenset(ids))
+        store.upsert_registry(conn, {t: rnd.choice([None, 5, 2**33]) for t in ids[::2]})
+    with store.read() as conn:
+        plain = arrays._table_rows(conn, K)
+        plain_registry = arrays._registry_rows(conn)
+
+        def unused(*_: object) -> None:
+            raise AssertionError("the bulk read fell back to reading rows")
+
+        monkeypatch.setattr(arrays, "_table_rows", unused)
+        monkeypatch.setattr(arrays, "_registry_rows", unused)
+        bulk = store.table_arrays(K, conn)
+        monkeypatch.setattr(arrays, "_PART_BYTES", 1000)  # many parts, then joined
+        parts = store.table_arrays(K, conn)
+        reg_ids, reg = store.registry_arrays(conn)
+    assert list(plain.table_ids) == sorted(ids)
+    assert not plain.counted.all() and (plain.registered == -1).any()
+    same(bulk, plain)
+    same(parts, plain)
+    registry = dict(zip(plain_registry[0], plain_registry[1].tolist(), strict=True))
+    assert dict(zip(reg_ids, reg.tolist(), strict=True)) == registry
+    assert reg.dtype == np.int64 and len(registry) == len(ids) // 2
+    assert {t: r for t, r in registry.items() if r >= 0} == {
+        t: r for t, r in store.registry().items() if r is not None
+    }
