@@ -44,8 +44,9 @@ from pathlib import Path
 
 from actas.elections import load_builtin
 from actas.errors import ActasError
-from actas.imaging import ZxingDecoder, capture_metadata, dct_scale, first_parsing, open_image
+from actas.imaging import capture_metadata, open_image
 from actas.payload import get_format
+from actas.qrdecode import ZxingDecoder, dct_scale, first_parsing
 from actas.synth import Truth, sample_degradations, split_votes
 from actas.synthset import SheetSpec, generate_set, read_truths
 
@@ -115,7 +116,7 @@ def ours_fn(path: str) -> Outcome:
 
 def ceiling(path: str) -> Outcome:
     """Read, hash and decode the JPEG to grey once, at the scale the cascade decodes it
-    (:func:`actas.imaging.dct_scale`): the floor of any cascade."""
+    (:func:`actas.qrdecode.dct_scale`): the floor of any cascade."""
     data = Path(path).read_bytes()
     hashlib.sha256(data).hexdigest()
     t = time.perf_counter()
@@ -279,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
         floor = run(
             "ceiling: read + SHA-256 + one grey JPEG decode, no QR", ceiling, items, w, reads=False
         )
-        ours = run("zxing-cpp cascade (actas.imaging.ZxingDecoder)", ours_fn, items, w)
+        ours = run("zxing-cpp cascade (actas.qrdecode.ZxingDecoder)", ours_fn, items, w)
         e2e = {k: ingest_end_to_end(items, k) for k in sorted({1, w})}
         print(
             "\n  (wall, idle-core) images/s: ceiling {:.0f}/{:.0f}, cascade {:.0f}/{:.0f},"

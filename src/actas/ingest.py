@@ -31,9 +31,10 @@ from sqlalchemy import insert, or_, select
 from . import rules
 from .blobs import BlobStore, open_blobs
 from .errors import ActasError, ImageError, InputError
-from .imaging import DEFAULT_LIMITS, Limits, ZxingDecoder
+from .imaging import DEFAULT_LIMITS, Limits
 from .model import Counts, Finding, Severity, Source, Submission, SubmissionKind, TableId
 from .payload import Payload, PayloadFormat, get_format
+from .qrdecode import ZxingDecoder
 from .reconcile import Version
 from .service import Service
 from .store import schema

@@ -17,8 +17,8 @@ import pytest
 
 from actas.elections import load_builtin
 from actas.errors import ActasError
-from actas.imaging import ZxingDecoder, first_parsing
 from actas.payload import Payload, get_format
+from actas.qrdecode import ZxingDecoder, first_parsing
 from actas.synth import Truth, sample_degradations, split_votes
 from actas.synthset import SheetSpec, generate_set, read_truths
 

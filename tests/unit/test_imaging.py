@@ -1,4 +1,5 @@
-"""Photo adapter: the QR cascade, candidates vs accepted payloads, safety limits, hashes."""
+"""Photo adapters (imaging, qrdecode): the QR cascade, candidates vs accepted payloads,
+safety limits, hashes."""
 
 from __future__ import annotations
 
@@ -14,13 +15,8 @@ from actas.degradation import Degradation, DegradationKind
 from actas.elections import load_builtin
 from actas.errors import ImageError
 from actas.imaging import (
-    DecodeResult,
     Limits,
-    QrDecoder,
-    ZxingDecoder,
     capture_metadata,
-    dct_scale,
-    first_parsing,
     hamming,
     open_image,
     perceptual_hash,
@@ -28,6 +24,7 @@ from actas.imaging import (
     strip_metadata,
 )
 from actas.payload import Payload, get_format
+from actas.qrdecode import DecodeResult, QrDecoder, ZxingDecoder, dct_scale, first_parsing
 from actas.synth import Truth, render, split_votes
 
 E = load_builtin("ve-2024")
