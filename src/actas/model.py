@@ -11,7 +11,7 @@ import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, NewType
+from typing import Any, NewType, cast
 
 __all__ = [
     "Candidate",
@@ -146,8 +146,8 @@ class TableIdScheme:
     def region_codes(self, table_id: str) -> tuple[RegionCode, ...]:
         """The code of every region containing the table, top level first."""
         parts, _ = self.split(table_id)
-        if not self.separator:
-            return tuple(RegionCode(table_id[:e]) for e in self._ends)
+        if not self.separator:  # prefixes (a NewType call per code would cost more than the slice)
+            return cast(tuple[RegionCode, ...], tuple([table_id[:e] for e in self._ends]))
         return tuple(RegionCode(self.separator.join(parts[: i + 1])) for i in range(len(parts)))
 
     def level_of(self, code: str) -> int:

@@ -248,6 +248,10 @@ class _Plan:
     meta: tuple[tuple[str, int], ...]
     count_cells: Callable[[Sequence[str]], tuple[str, ...]]  # the vote cells, in order
     single_columns: bool  # one column per candidate
+    # the vote cells and then every present role's cells; each role's slice of them
+    all_cells: Callable[[Sequence[str]], tuple[str, ...]]
+    extra_slices: tuple[tuple[str, int, int], ...]  # (role, start, end), None roles left out
+    vote_cells: int  # how many of all_cells are vote cells
 
 
 def _cells(cols: Sequence[int]) -> Callable[[Sequence[str]], tuple[str, ...]]:
@@ -289,6 +293,12 @@ def _plan(h: Header) -> _Plan | None:
     cells = option_cols if option_cols is not None else [c for g in candidate_cols for c in g]
     if not cells:
         return None
+    every = list(cells)
+    slices = []
+    for role, role_cols in extras:
+        if role_cols is not None:
+            slices.append((role, len(every), len(every) + len(role_cols)))
+            every.extend(role_cols)
     return _Plan(
         election=election,
         id_parts=tuple(parts),
@@ -310,6 +320,9 @@ def _plan(h: Header) -> _Plan | None:
         ),
         count_cells=_cells(cells),
         single_columns=all(len(g) == 1 for g in candidate_cols),
+        all_cells=_cells(every),
+        extra_slices=tuple(slices),
+        vote_cells=len(cells),
     )
 
 
@@ -342,31 +355,11 @@ def _clean_id(p: _Plan, fields: Sequence[str]) -> str | None:
     return "".join(pieces)
 
 
-def _read_clean(p: _Plan, fields: Sequence[str]) -> RowReading | None:
-    tid = _clean_id(p, fields)
-    if tid is None:
-        return None
-    try:  # region_codes checks the id's form as split does
-        codes = p.election.scheme.region_codes(tid)
-    except ValueError:
-        return None
-    cells = p.count_cells(fields)
-    if not _PLAIN_COUNTS.fullmatch("\0".join(cells)):
-        return None
-    values = list(map(int, cells))
-    options: tuple[int, ...] | None = None
-    if p.option_cols is not None:
-        options = tuple(values)
-        votes = p.election.votes_from_options(options)
-    elif p.single_columns:
-        votes = tuple(values)
-    else:
-        totals = []
-        pos = 0
-        for cols in p.candidate_cols:
-            totals.append(sum(values[pos : pos + len(cols)]))
-            pos += len(cols)
-        votes = tuple(totals)
+_ROLES = ("registered", "valid", "null", "invalid", "ballots")
+
+
+def _clean_extras(p: _Plan, fields: Sequence[str]) -> dict[str, int | None] | None:
+    """The count roles of a row whose cells are not all plain; None: ask the general reader."""
     extra: dict[str, int | None] = {}
     for role, group in p.extras:
         if group is None:
@@ -381,6 +374,46 @@ def _read_clean(p: _Plan, fields: Sequence[str]) -> RowReading | None:
                 continue
             return None
         extra[role] = sum(map(int, parts))
+    return extra
+
+
+def _read_clean(p: _Plan, fields: Sequence[str]) -> RowReading | None:
+    tid = _clean_id(p, fields)
+    if tid is None:
+        return None
+    try:  # region_codes checks the id's form as split does
+        codes = p.election.scheme.region_codes(tid)
+    except ValueError:
+        return None
+    every = p.all_cells(fields)
+    if _PLAIN_COUNTS.fullmatch("\0".join(every)):  # the usual row: every count plain
+        numbers = list(map(int, every))
+        extra: dict[str, int | None] = dict.fromkeys(_ROLES)
+        for role, start, end in p.extra_slices:
+            extra[role] = numbers[start] if end == start + 1 else sum(numbers[start:end])
+        values = numbers[: p.vote_cells]
+    else:
+        cells = p.count_cells(fields)
+        if not _PLAIN_COUNTS.fullmatch("\0".join(cells)):
+            return None
+        values = list(map(int, cells))
+        found = _clean_extras(p, fields)
+        if found is None:
+            return None
+        extra = found
+    options: tuple[int, ...] | None = None
+    if p.option_cols is not None:
+        options = tuple(values)
+        votes = p.election.votes_from_options(options)
+    elif p.single_columns:
+        votes = tuple(values)
+    else:
+        totals = []
+        pos = 0
+        for cols in p.candidate_cols:
+            totals.append(sum(values[pos : pos + len(cols)]))
+            pos += len(cols)
+        votes = tuple(totals)
     names: dict[RegionCode, str] = {}
     if p.names:
         for level, col in p.names:
