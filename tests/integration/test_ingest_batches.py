@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import io
+import multiprocessing
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
+from actas import ingest
 from actas.blobs import MemoryBlobs
 from actas.ingest import Ingestor, IngestSummary, PhotoReading, _read_file, ingest_paths
 from actas.service import Service
@@ -64,7 +67,9 @@ def test_a_worker_hashes_a_known_photo_and_does_not_examine_it(tmp_path: Path) -
     assert _read_file(args, frozenset({"0" * 64})).stage == "none"
 
 
-def test_a_rerun_skips_what_is_logged_in_every_worker(service: Service, tmp_path: Path) -> None:
+def test_a_rerun_skips_what_is_logged_in_every_worker(
+    service: Service, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     folder = tmp_path / "photos"
     folder.mkdir()
     for n in range(4):
@@ -74,6 +79,14 @@ def test_a_rerun_skips_what_is_logged_in_every_worker(service: Service, tmp_path
     blobs = MemoryBlobs()
     first = ingest_paths(service, [folder], workers=2, blobs=blobs)
     assert first.unreadable == 4 and service.log.size() == 4
-    again = ingest_paths(service, [folder], workers=2, blobs=blobs)
-    assert again.photos == again.duplicates == 4 and again.unreadable == 0
+
+    def examined(*_: object) -> None:
+        raise AssertionError("a photo already logged was examined again")
+
+    # forked pool workers inherit the patch; elsewhere only the in-process path is checked
+    monkeypatch.setattr(ingest, "read_photo", examined)
+    forked = multiprocessing.get_start_method() == "fork"
+    for workers in (2, 1) if forked else (1,):
+        again = ingest_paths(service, [folder], workers=workers, blobs=blobs)
+        assert again.photos == again.duplicates == 4 and again.unreadable == 0
     assert service.log.size() == 4
