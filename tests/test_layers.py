@@ -33,6 +33,7 @@ CORE = {
     "replay",
     "compare",
     "rederive",
+    "render",
     "verify",
     "forensics",
     "audit",

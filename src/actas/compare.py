@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from . import bundle as b
@@ -41,16 +41,27 @@ class Compare:
         self,
         data: bytes | None,
         path: str,
-        expected: Sequence[Mapping[str, Any]],
+        expected: Sequence[Mapping[str, Any]] | Callable[[], Sequence[Mapping[str, Any]]],
         key: tuple[str, ...],
         what: str,
+        lines: Sequence[str] | None = None,
     ) -> None:
-        """``data`` must be ``bundle.json_lines(expected)``; say how it is not."""
+        """``data`` must be ``bundle.json_lines(expected)``; say how it is not.
+
+        ``lines``, when given, are the expected elements already rendered
+        (``bundle.dumps`` of each); ``expected`` may then be a function that
+        builds the objects, called only when the bytes differ.
+        """
         if data is None:
             return
-        canonical = b.json_lines(expected)
+        if lines is not None:
+            canonical = ("[\n" + ",\n".join(lines) + "\n]\n" if lines else "[]\n").encode()
+        else:
+            expected = expected() if callable(expected) else expected
+            canonical = b.json_lines(expected)
         if data == canonical:
             return
+        expected = expected() if callable(expected) else expected
         before = self.total
         try:
             text = data.decode("utf-8")

@@ -20,7 +20,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import bundle as b
 from . import replay, rules, sealed
@@ -31,6 +31,7 @@ from .manifest import ImportMapping
 from .model import Counts, Election
 from .payload import PayloadFormat, get_format
 from .reconcile import Version
+from .render import Renderer
 
 __all__ = ["CHUNK", "Chunk", "Derived", "Job", "Mapper", "Rederive", "reread_chunk"]
 
@@ -58,8 +59,7 @@ class Derived:
         return self.registry_seen or not self.rows_reread
 
 
-@dataclass(frozen=True, slots=True)
-class Job:
+class Job(NamedTuple):
     """One logged row to read again, with its published line to compare."""
 
     seq: int
@@ -91,6 +91,7 @@ Mapper = Callable[[Callable[[Any], Any], Iterable[Any]], Iterable[Any]]
 def reread_chunk(chunk: Chunk) -> list[JobResult]:
     """Read a chunk of rows again and compare each with its published line (picklable)."""
     context = rules.Context(chunk.election)
+    render = Renderer(chunk.election).submission
     out: list[JobResult] = []
     for job in chunk.jobs:
         try:
@@ -98,7 +99,7 @@ def reread_chunk(chunk: Chunk) -> list[JobResult]:
         except ValueError as exc:
             out.append((job.seq, None, False, str(exc)))
             continue
-        if job.line is not None and job.line == _render(chunk.election, job, reading):
+        if job.line is not None and job.line == _render(render, job, reading):
             # matched: the findings are not needed any more (and need not travel back)
             reading = replay.Reading(reading.table_id, reading.counts, (), reading.region_names)
             out.append((job.seq, reading, True, ""))
@@ -107,9 +108,9 @@ def reread_chunk(chunk: Chunk) -> list[JobResult]:
     return out
 
 
-def _render(election: Election, job: Job, reading: replay.Reading) -> bytes:
-    obj = b.submission_json(
-        election,
+def _render(render: Callable[..., str], job: Job, reading: replay.Reading) -> bytes:
+    """The line of ``submissions.jsonl`` the reading gives (``Renderer.submission``)."""
+    text = render(
         seq=job.seq,
         kind="record",
         channel=job.channel,
@@ -120,7 +121,7 @@ def _render(election: Election, job: Job, reading: replay.Reading) -> bytes:
         raw_sha256=job.raw_sha256,
         raw_b64=base64.b64encode(job.raw).decode("ascii") if job.large else None,
     )
-    return b.dumps(obj).encode("utf-8")
+    return text.encode("utf-8")
 
 
 @dataclass(slots=True)

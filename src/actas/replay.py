@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import rules
-from .leaf import MAX_INLINE_RAW, decode_leaf, inline_raw
+from .leaf import LEAF_PREFIX, MAX_INLINE_RAW, decode_leaf, inline_raw
 from .manifest import ImportMapping
 from .model import Counts, Election, Finding, Severity, SubmissionKind, TableId
 from .records import Header, header_for, read_row
@@ -34,6 +34,7 @@ __all__ = [
     "LeafInfo",
     "Reading",
     "bind",
+    "csv_rows",
     "leaf_info",
     "parse_event",
     "parse_leaf_lines",
@@ -104,6 +105,84 @@ def leaf_info(entry: Mapping[str, Any], election_id: str) -> LeafInfo:
     return LeafInfo(str(kind), source["channel"], source, received, digest, size, raw, blob)
 
 
+# The canonical text of the usual leaf, strings without escapes: whatever matches
+# is canonical JSON (keys once and in sorted order, no whitespace, plain integers,
+# strings needing no escape), so it is read from the groups without a JSON parser
+# or a re-encoding. Anything else (an escape, an unknown member, a malformed
+# value) takes the general route, which accepts or explains it.
+_S = r"[\x20\x21\x23-\x5b\x5d-\x7e]*"  # a string's characters that need no escape
+_PLAIN_LEAF = re.compile(
+    rf'\{{(?:"actor":"(?P<actor>{_S})",)?(?:"blob_sha256":"(?P<blob>[0-9a-f]{{64}})",)?'
+    rf'"election":"(?P<election>{_S})","kind":"(?P<kind>[a-z]+)",'
+    r'(?:"meta":(?P<meta>\{[^{}]*\}),)?(?:"raw":"(?P<raw>[A-Za-z0-9+/]*={0,2})",)?'
+    r'"raw_len":(?P<len>0|[1-9][0-9]{0,17}),"raw_sha256":"(?P<sha>[0-9a-f]{64})",'
+    rf'"received_at":"(?P<at>{_S})","source":\{{"channel":"(?P<channel>{_S})"'
+    rf'(?:,"name":"(?P<name>{_S})")?(?:,"row":(?P<row>0|-?[1-9][0-9]{{0,17}}))?'
+    rf'(?:,"sha256":"(?P<file>{_S})")?\}},"v":1\}}'.encode("ascii")
+)
+_META_DECODER = json.JSONDecoder(parse_float=str, parse_constant=str)
+_META_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
+def _plain_info(leaf: bytes, election_id: str) -> LeafInfo | None:
+    """:func:`leaf_info` of :func:`decode_leaf` for a leaf in the usual shape, else None.
+
+    None means "not sure": the caller takes the general route. A leaf that
+    this accepts is one the general route accepts with the same info.
+    """
+    if not leaf.startswith(LEAF_PREFIX):
+        return None
+    m = _PLAIN_LEAF.fullmatch(leaf, len(LEAF_PREFIX))  # bytes: ASCII by the pattern
+    if m is None:
+        return None
+    election, kind, meta, text, channel, name, row, file = m.group(
+        "election", "kind", "meta", "raw", "channel", "name", "row", "file"
+    )
+    if election != election_id.encode() or kind.decode() not in _KINDS:
+        return None
+    if meta is not None:
+        try:  # every value a string or an integer, and the object canonical
+            obj = _META_DECODER.decode(meta.decode("ascii"))
+        except ValueError:
+            return None
+        if not all(type(v) is str or type(v) is int for v in obj.values()):
+            return None
+        if _META_ENCODER.encode(obj).encode("ascii") != meta:
+            return None
+    size, digest = int(m["len"]), m["sha"].decode()
+    raw: bytes | None = None
+    if inline_raw(kind.decode(), size):
+        if text is None:
+            return None
+        raw = binascii.a2b_base64(text, strict_mode=True)
+        if (
+            binascii.b2a_base64(raw, newline=False) != text
+            or len(raw) != size
+            or hashlib.sha256(raw).hexdigest() != digest
+        ):
+            return None
+    elif text is not None:
+        return None
+    source: dict[str, Any] = {"channel": channel.decode()}
+    if name is not None:
+        source["name"] = name.decode()
+    if row is not None:
+        source["row"] = int(row)
+    if file is not None:
+        source["sha256"] = file.decode()
+    blob = m["blob"]
+    return LeafInfo(
+        kind.decode(),
+        source["channel"],
+        source,
+        m["at"].decode(),
+        digest,
+        size,
+        raw,
+        "" if blob is None else blob.decode(),
+    )
+
+
 def parse_leaf_lines(
     task: tuple[str, int, Sequence[bytes]],
 ) -> list[tuple[int, bytes | None, LeafInfo | None, str]]:
@@ -115,15 +194,20 @@ def parse_leaf_lines(
     election_id, start, lines = task
     out: list[tuple[int, bytes | None, LeafInfo | None, str]] = []
     sha256 = hashlib.sha256
+    a2b, b2a = binascii.a2b_base64, binascii.b2a_base64
     for i, line in enumerate(lines, start):
         try:
-            leaf = base64.b64decode(line, validate=True)
+            leaf = a2b(line, strict_mode=True)
         except (binascii.Error, ValueError):
             leaf = None
-        if leaf is None or base64.b64encode(leaf) != line:
+        if leaf is None or b2a(leaf, newline=False) != line:
             out.append((i, None, None, "leaf.base64: not the canonical base64 of the leaf bytes"))
             continue
         digest = sha256(b"\x00" + leaf).digest()
+        info = _plain_info(leaf, election_id)
+        if info is not None:
+            out.append((i, digest, info, ""))
+            continue
         try:
             out.append((i, digest, leaf_info(decode_leaf(leaf), election_id), ""))
         except ValueError as exc:
@@ -207,6 +291,22 @@ def bind(event: ImportEvent, election: Election, mappings: Mapping[str, ImportMa
     return Binding(event, mapping, header, len(columns), delimiter)
 
 
+# A line break (for str.splitlines), a quote or a NUL: the csv module must read the row.
+# (Rows up to MAX_INLINE_RAW characters are well within any csv field size limit.)
+_CSV_SPECIAL = re.compile('["\r\n\0\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]')
+
+
+def csv_rows(text: str, delimiter: str) -> list[list[str]]:
+    """``list(csv.reader(text.splitlines(keepends=True), delimiter=delimiter, strict=False))``.
+
+    One line without quotes (the usual row) is split directly, which is what
+    the csv module would give; raises ``csv.Error`` as it does.
+    """
+    if len(text) <= MAX_INLINE_RAW and _CSV_SPECIAL.search(text) is None:
+        return [text.split(delimiter)] if text else []
+    return list(csv.reader(text.splitlines(keepends=True), delimiter=delimiter, strict=False))
+
+
 def _codec(encoding: str, raw: bytes) -> str:
     if encoding.startswith("utf-16"):  # the label does not say which byte order
         return "utf-16-be" if raw[:1] == b"\0" else "utf-16-le"
@@ -226,9 +326,8 @@ def reread(binding: Binding, raw: bytes, row: int, context: rules.Context) -> Re
         text = raw.decode(_codec(binding.event.encoding, raw))
     except UnicodeDecodeError as exc:
         raise ValueError(f"raw bytes are not {binding.event.encoding}: {exc}") from None
-    lines = text.splitlines(keepends=True)
     try:
-        rows = list(csv.reader(lines, delimiter=binding.delimiter, strict=False))
+        rows = csv_rows(text, binding.delimiter)
     except csv.Error as exc:
         finding = Finding("row.unreadable", Severity.ERROR, f"row {row}: {exc}")
         return Reading(None, None, (finding,), {})
