@@ -210,9 +210,24 @@ def test_json_twins_and_spanish(app: FastAPI, svc: Service) -> None:
             "/api/v1/accounts", headers=_bearer(atok), json={"name": "y", "role": "administrator"}
         )
         assert r.status_code == 201
-        listed = client.get("/api/v1/accounts", headers=_bearer(ctok)).json()["accounts"]
+        listing = client.get("/api/v1/accounts", headers=_bearer(ctok)).json()
+        listed = listing["accounts"]
         assert {a["name"] for a in listed} >= {"coord", "admin", HOSTILE, "y"}
         assert all("password" not in a and "email" not in a for a in listed)
+        # what the page knows: which accounts the caller may manage, which roles give
+        manageable = {a["name"]: a["manageable"] for a in listed}
+        assert manageable == {"coord": False, "admin": False, HOSTILE: True, "y": False}
+        assert listing["grantable"] == ["witness", "volunteer", "reviewer"]
+        listing = client.get("/api/v1/accounts", headers=_bearer(atok)).json()
+        manageable = {a["name"]: a["manageable"] for a in listing["accounts"]}
+        assert manageable == {"coord": True, "admin": False, HOSTILE: True, "y": True}
+        assert listing["grantable"] == [
+            "administrator",
+            "coordinator",
+            "witness",
+            "volunteer",
+            "reviewer",
+        ]
     people = People(svc)
     _, password = people.add("coord2", Role.COORDINATOR, "coordinator password")
     with client_for(app) as client:

@@ -32,7 +32,7 @@ from ..people.limits import Buckets
 from ..people.review import Review
 from ..people.transcription import Transcription
 from ..service import Service
-from ..uploads import QueuedUploads, received_photo
+from ..uploads import QueuedUploads, decode_failures, received_photo
 from .access import PUBLIC, roles
 from .cache import SECURITY_HEADERS
 from .i18n import load_catalogs
@@ -279,11 +279,6 @@ def _add_session_routes(app: FastAPI, web: PeopleWeb) -> None:
         session, _ = await run_in_threadpool(people.new_session, account)
         return _see_other("/people", {"set-cookie": _cookie(web, COOKIE, session, 12 * 3600)})
 
-    @app.get("/api/v1/accounts", summary="Every account (no secrets)", **roles("coordinator"))
-    async def accounts(request: Request) -> Response:
-        found = await run_in_threadpool(people.accounts)
-        return _json({"accounts": [a.public_json() for a in found]})
-
     @app.post(
         "/api/v1/accounts/{account_id}", summary="Change a role or status", **roles("coordinator")
     )
@@ -412,7 +407,7 @@ def _ingest(web: PeopleWeb, data: bytes, claimed: str | None, me: Account) -> di
             leaf_hash = svc.store.submission(reply["seq"], conn).leaf_hash.hex()
         return {
             **reply,
-            "queued": not reply["duplicate"],
+            "queued": reply["status"] == "queued",  # a pending photo sent again: its receipt
             "leaf_hash": leaf_hash,
             "receipt": f"/api/v1/receipts/{reply['seq']}",
         }
@@ -449,9 +444,12 @@ def _upload_view(web: PeopleWeb, seq: int, me: Account) -> dict[str, Any]:
     if photo is not None:
         with web.svc.store.read() as conn:
             decoded = web.svc.store.seqs_by_blob(photo, conn)
+            failed = decode_failures(conn, [photo]).get(photo) if not decoded else None
         if decoded:
             return {**_upload_view(web, decoded[0], me), "receipt_seq": seq}
         return {
+            "failed": failed is not None,  # its decode job failed for good (actas jobs)
+            "error": failed["error"] if failed else None,
             "seq": seq,
             "sha256": photo,
             "leaf_hash": sub.leaf_hash.hex(),
@@ -479,6 +477,8 @@ def _upload_view(web: PeopleWeb, seq: int, me: Account) -> dict[str, Any]:
         "null": counts.null if counts else None,
         "findings": [f.code for f in sub.findings],
         "pending": False,
+        "failed": False,
+        "error": None,
     }
 
 

@@ -8,7 +8,8 @@ revoke API tokens; and forms to create an account or an invitation link. Every
 form is a CSRF-protected POST through the people guard; every change is a logged
 EVENT leaf (``people.accounts``). A new password is shown once, on the response
 to the POST (``no-store``), and never again. JSON twins live under
-``/api/v1/accounts``.
+``/api/v1/accounts``; the listing carries, like the page, ``manageable`` per
+account and the ``grantable`` roles of the caller.
 """
 
 from __future__ import annotations
@@ -63,6 +64,15 @@ def add_account_routes(app: FastAPI, web: PeopleWeb) -> None:
         name, role = _field(body, "name"), _field(body, "role")
         email = str(body.get("email", ""))[:320]
         return await run_in_threadpool(lambda: people.add(name, role, email=email, by=_me(request)))
+
+    @app.get(
+        "/api/v1/accounts",
+        summary="Every account (no secrets), whether the caller may manage it, and the roles "
+        "the caller may give",
+        **roles(*MANAGERS),
+    )
+    async def accounts_api(request: Request) -> Response:
+        return _json(await run_in_threadpool(_listing, web, _me(request)))
 
     @app.post("/people/accounts", summary="Accounts: create one (form)", **roles(*MANAGERS))
     async def create_page(request: Request) -> Response:
