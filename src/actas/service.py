@@ -28,14 +28,7 @@ from .reconcile import Status, TableResult, Version, reconcile
 from .records import Header, header_for, read_row
 from .settings import Settings
 from .store import SqlStore, open_store
-from .tally import (
-    Expected,
-    expected_from_registry,
-    fill_registered,
-    tally_packed,
-    tally_to_json,
-    unpack,
-)
+from .tally import fill_registered, tally_packed, tally_to_json, unpack
 from .tlog import Log
 
 __all__ = ["ImportSummary", "Service", "utcnow"]
@@ -408,26 +401,19 @@ class Service:
 
     # ----------------------------------------------------------------- results
 
-    def _expected(self) -> dict[str, Expected]:
-        """Expected tables and registered voters of every region, from the registry."""
-        with self.store.read() as conn:
-            ids, registered = self.store.registry_arrays(conn)
-        return expected_from_registry(self.election, ids, registered)
-
     def retally(self) -> None:
         """Recompute every region's results from the table results (from scratch:
         no Python work per table, see :mod:`actas.tally`)."""
         k = len(self.election.candidates)
         with self.store.read() as conn:  # one snapshot
             arrays = self.store.table_arrays(k, conn)
-            reg_ids, registered = self.store.registry_arrays(conn)
+            registry = self.store.registry_arrays(conn)
             names = self.store.region_names(conn)
         # registered voters from the registry where the actas do not say
-        arrays = fill_registered(arrays, reg_ids, registered)
-        expected = expected_from_registry(self.election, reg_ids, registered)
+        arrays = fill_registered(arrays, registry)
         rows = [
             (code, level, names.get(code, ""), data)
-            for code, level, data in tally_packed(self.election, arrays, expected)
+            for code, level, data in tally_packed(self.election, arrays, registry)
         ]
         with self.store.write() as conn:
             self.store.put_region_results(conn, rows)

@@ -22,6 +22,7 @@ from .model import Election, TableIdScheme
 __all__ = [
     "Expected",
     "RegionTally",
+    "Registry",
     "TableArrays",
     "expected_from_registry",
     "fill_registered",
@@ -69,6 +70,18 @@ class Expected:
 
     tables: int | None = None
     registered: int | None = None
+
+
+@dataclass(frozen=True)
+class Registry:
+    """A registry of tables: ids and registered voters (-1 when unknown)."""
+
+    table_ids: Sequence[str]
+    registered: NDArray[np.int64]
+
+    def __post_init__(self) -> None:
+        if len(self.registered) != len(self.table_ids):
+            raise ValueError("registered has the wrong length")
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,7 +231,9 @@ def _tally(
     n = len(tables.table_ids)
     counted = np.asarray(tables.counted, dtype=np.bool_)
     reg_known = counted & (tables.registered >= 0)
-    votes = np.where(counted[:, None], tables.votes.reshape(n, k), 0)
+    votes = tables.votes.reshape(n, k)
+    if not counted.all():  # conflicts: their numbers stay out of the totals
+        votes = np.where(counted[:, None], votes, 0)
     valid = votes.sum(axis=1, dtype=np.int64)
     null = np.where(counted & (tables.null >= 0), tables.null, 0)
     columns = np.empty((n, _HEAD + k), dtype=np.int64, order="F")
@@ -264,24 +279,27 @@ def tally_all(
 
 
 def tally_packed(
-    election: Election,
-    tables: TableArrays,
-    expected: Mapping[str, Expected] | None = None,
+    election: Election, tables: TableArrays, registry: Registry | None = None
 ) -> list[tuple[str, int, str]]:
     """(code, level, :func:`pack` text) of the nation and every region, level by
-    level and sorted by code: :func:`tally_all` packed, without building a
-    :class:`RegionTally` per region (what the store keeps after every import)."""
-    exp = _with_national(election, expected)
+    level and sorted by code: :func:`tally_all` with the expectations of
+    :func:`expected_from_registry`, packed, without building a :class:`RegionTally`
+    or an :class:`Expected` per region (what the store keeps after every import)."""
+    expected = None if registry is None else _registry_sums(election, registry)
     out: list[tuple[str, int, str]] = []
-    none = Expected()
-    for level, codes, sums in _tally(election, tables):
-        r = len(codes)
-        known = [exp.get(c, none) for c in codes]
-        rows = np.empty((r, sums.shape[1] + 3), dtype=np.int64)
+    for i, (level, codes, sums) in enumerate(_tally(election, tables)):
+        rows = np.empty((len(codes), sums.shape[1] + 3), dtype=np.int64)
         rows[:, 0] = level
         rows[:, 1 : 1 + _HEAD] = sums[:, :_HEAD]
-        rows[:, 1 + _HEAD] = [-1 if e.tables is None else e.tables for e in known]
-        rows[:, 2 + _HEAD] = [-1 if e.registered is None else e.registered for e in known]
+        exp = rows[:, 1 + _HEAD : 3 + _HEAD]
+        if expected is not None:
+            _, reg_codes, reg_sums = expected[i]
+            exp[:, 0], exp[:, 1] = _expected_columns(codes, reg_codes, reg_sums)
+        elif level < 0:
+            exp[:, 0] = _or_unknown(election.expected_tables)
+            exp[:, 1] = _or_unknown(election.expected_registered)
+        else:
+            exp[:] = -1
         rows[:, 3 + _HEAD :] = sums[:, _HEAD:]
         text = ",".join(["%d"] * rows.shape[1])  # the shape of pack(), 30% faster
         out.extend(
@@ -290,29 +308,59 @@ def tally_packed(
     return out
 
 
-def expected_from_registry(
-    election: Election, table_ids: Sequence[str], registered: NDArray[np.int64]
-) -> dict[str, Expected]:
+def _or_unknown(value: int | None) -> int:
+    return -1 if value is None else value
+
+
+def _expected_columns(
+    codes: list[str], reg_codes: list[str], reg_sums: NDArray[np.int64]
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Expected tables and registered voters (-1 = unknown) of ``codes``, from the
+    registry's sums of the same level (both sorted by code)."""
+    if not codes:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    have, want = np.array(reg_codes, dtype=str), np.array(codes, dtype=str)
+    pos = np.minimum(np.searchsorted(have, want), len(have) - 1)
+    hit = have[pos] == want
+    tables, known, registered = reg_sums[pos, 0], reg_sums[pos, 1], reg_sums[pos, 2]
+    return np.where(hit, tables, -1), np.where(hit & (known == tables), registered, -1)
+
+
+def expected_from_registry(election: Election, registry: Registry) -> dict[str, Expected]:
     """Expected tables and registered voters of the nation (``""``) and of every
-    region, from a registry of tables (``registered`` -1 when unknown).
+    region, from a registry of tables.
 
     A region's registered voters are known when every one of its tables' are.
     Ids that do not fit the election's scheme are left out; with none left the
     result is empty (the election's own expected totals then stand).
     """
+    out: dict[str, Expected] = {}
+    for _, codes, sums in _registry_sums(election, registry) or []:
+        for code, (tables, known, reg) in zip(codes, sums.tolist(), strict=True):
+            out[code] = Expected(tables, reg if known == tables else None)
+    return out
+
+
+def _registry_sums(
+    election: Election, registry: Registry
+) -> list[tuple[int, list[str], NDArray[np.int64]]] | None:
+    """(level, codes, [tables, tables with registered known, registered]) of the
+    nation and every region of the registry; None when no id fits the scheme."""
     scheme = election.scheme
-    fits = _fits(scheme, table_ids)
+    ids, registered = registry.table_ids, registry.registered
+    fixed = _fixed(ids)
+    fits = _fits(scheme, ids, fixed)
     if not fits.all():
         keep = np.flatnonzero(fits)
-        table_ids = [table_ids[i] for i in keep.tolist()]
+        ids = [ids[i] for i in keep.tolist()]
         registered = registered[keep]
-    n = len(table_ids)
+        fixed = None if fixed is None else fixed[keep]
+    n = len(ids)
     if not n:
-        return {}
-    fixed = _fixed(table_ids)
-    order = _order(table_ids, fixed)
+        return None
+    order = _order(ids, fixed)
     if order is not None:
-        table_ids = [table_ids[i] for i in order.tolist()]
+        ids = [ids[i] for i in order.tolist()]
         registered = registered[order]
         fixed = None if fixed is None else fixed[order]
     known = registered >= 0
@@ -320,16 +368,13 @@ def expected_from_registry(
     columns[:, 0] = 1
     columns[:, 1] = known
     columns[:, 2] = np.where(known, registered, 0)
-    out: dict[str, Expected] = {}
-    for _, codes, sums in _sums(scheme, table_ids, fixed, columns):
-        for code, (tables, n_known, reg) in zip(codes, sums.tolist(), strict=True):
-            out[code] = Expected(tables, reg if n_known == tables else None)
-    return out
+    return _sums(scheme, ids, fixed, columns)
 
 
-def _fits(scheme: TableIdScheme, ids: Sequence[str]) -> NDArray[np.bool_]:
+def _fits(
+    scheme: TableIdScheme, ids: Sequence[str], fixed: NDArray[np.uint8] | None
+) -> NDArray[np.bool_]:
     """Which ids fit the scheme (:meth:`TableIdScheme.split` accepts them)."""
-    fixed = _fixed(ids)
     head = sum(lv.width for lv in scheme.levels)
     sep = scheme.table_separator
     if (
@@ -358,25 +403,23 @@ def _fits(scheme: TableIdScheme, ids: Sequence[str]) -> NDArray[np.bool_]:
     return out
 
 
-def fill_registered(
-    tables: TableArrays, table_ids: Sequence[str], registered: NDArray[np.int64]
-) -> TableArrays:
-    """``tables`` with the registered voters of a registry (-1 = unknown) where
-    the tables' own results do not say."""
+def fill_registered(tables: TableArrays, registry: Registry) -> TableArrays:
+    """``tables`` with the registered voters of the registry where the tables' own
+    results do not say."""
     missing = np.flatnonzero(tables.registered < 0)
-    if not missing.size or not len(table_ids):
+    ids = registry.table_ids
+    if not missing.size or not len(ids):
         return tables
     want = [tables.table_ids[i] for i in missing.tolist()]
-    a, b = _fixed(want), _fixed(table_ids)
+    a, b = _fixed(want), _fixed(ids)
     same = a is not None and b is not None and a.shape[1] == b.shape[1]
-    keys = _keys(table_ids, b if same else None)
+    keys = _keys(ids, b if same else None)
     sought = _keys(want, a if same else None)
     order = np.argsort(keys, kind="stable")
-    pos = np.minimum(np.searchsorted(keys, sought, sorter=order), len(keys) - 1)
-    rows = order[pos]
-    found = (keys[rows] == sought) & (registered[rows] >= 0)
+    rows = order[np.minimum(np.searchsorted(keys, sought, sorter=order), len(keys) - 1)]
+    found = (keys[rows] == sought) & (registry.registered[rows] >= 0)
     reg = tables.registered.copy()
-    reg[missing[found]] = registered[rows[found]]
+    reg[missing[found]] = registry.registered[rows[found]]
     return TableArrays(tables.table_ids, tables.counted, reg, tables.null, tables.votes)
 
 

@@ -47,7 +47,7 @@ def same(a: TableArrays, b: TableArrays) -> None:
 def test_bulk_reads_match_the_rows(store: SqlStore, monkeypatch: pytest.MonkeyPatch) -> None:
     with store.read() as conn:
         empty = store.table_arrays(K, conn)
-        assert store.registry_arrays(conn)[0] == []
+        assert store.registry_arrays(conn).table_ids == []
     assert len(empty.table_ids) == 0 and empty.votes.shape == (0, K)
     rnd = random.Random(3)
     ids = [
@@ -73,14 +73,15 @@ def test_bulk_reads_match_the_rows(store: SqlStore, monkeypatch: pytest.MonkeyPa
         bulk = store.table_arrays(K, conn)
         monkeypatch.setattr(arrays, "_PART_BYTES", 1000)  # many parts, then joined
         parts = store.table_arrays(K, conn)
-        reg_ids, reg = store.registry_arrays(conn)
+        registry = store.registry_arrays(conn)
     assert list(plain.table_ids) == sorted(ids)
     assert not plain.counted.all() and (plain.registered == -1).any()
     same(bulk, plain)
     same(parts, plain)
-    registry = dict(zip(plain_registry[0], plain_registry[1].tolist(), strict=True))
-    assert dict(zip(reg_ids, reg.tolist(), strict=True)) == registry
-    assert reg.dtype == np.int64 and len(registry) == len(ids) // 2
-    assert {t: r for t, r in registry.items() if r >= 0} == {
+    plain_map = dict(zip(plain_registry.table_ids, plain_registry.registered.tolist(), strict=True))
+    bulk_map = dict(zip(registry.table_ids, registry.registered.tolist(), strict=True))
+    assert bulk_map == plain_map and len(bulk_map) == len(ids) // 2
+    assert registry.registered.dtype == np.int64
+    assert {t: r for t, r in bulk_map.items() if r >= 0} == {
         t: r for t, r in store.registry().items() if r is not None
     }

@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 from sqlalchemy import Connection, select
 
 from ..reconcile import Status
-from ..tally import TableArrays
+from ..tally import Registry, TableArrays
 from . import schema as s
 
 __all__ = ["registry_arrays", "table_arrays"]
@@ -59,7 +59,8 @@ _Part = tuple[list[str], NDArray[np.bool_], NDArray[np.int64], NDArray[np.int64]
 
 
 def table_arrays(conn: Connection, n_candidates: int) -> TableArrays:
-    """Every table result as arrays, sorted by table id."""
+    """Every table result as arrays, sorted by table id (``votes`` may be a
+    read-only view of the fetched bytes)."""
     parts: list[_Part] | None = None
     if conn.dialect.name == "sqlite":
         parts = _sqlite_tables(conn, n_candidates)
@@ -77,32 +78,33 @@ def table_arrays(conn: Connection, n_candidates: int) -> TableArrays:
     return TableArrays(ids, counted, registered, null, votes).sorted()
 
 
-def registry_arrays(conn: Connection) -> tuple[list[str], NDArray[np.int64]]:
-    """The registry of tables: ids and registered voters (-1 = unknown), unsorted."""
+def registry_arrays(conn: Connection) -> Registry:
+    """The registry of tables (in no particular order)."""
     if conn.dialect.name == "sqlite":
         row = conn.exec_driver_sql(_SQLITE_REGISTRY).one()
         n = int(row[0])
         if not n:
-            return [], np.zeros(0, np.int64)
+            return Registry([], np.zeros(0, np.int64))
         ids, registered = _split(row[1], n), _ints(row[2], n)
         if ids is not None and registered is not None:
-            return ids, registered
+            return Registry(ids, registered)
     elif conn.dialect.name == "postgresql":
         count, text, raw = _pg_one(conn, _PG_REGISTRY, ())[0]
         n = int(count)
         if not n:
-            return [], np.zeros(0, np.int64)
+            return Registry([], np.zeros(0, np.int64))
         pg_ids = _split(text, n)
         if pg_ids is not None and len(raw) == 8 * n:
-            return pg_ids, np.frombuffer(raw, ">i8").astype(np.int64)
+            return Registry(pg_ids, np.frombuffer(raw, ">i8").astype(np.int64))
     return _registry_rows(conn)
 
 
-def _registry_rows(conn: Connection) -> tuple[list[str], NDArray[np.int64]]:
+def _registry_rows(conn: Connection) -> Registry:
     """The plain path of :func:`registry_arrays`: one row at a time."""
     rows = conn.execute(select(s.registry.c.table_id, s.registry.c.registered)).all()
-    return [str(t) for t, _ in rows], np.array(
-        [-1 if r is None else int(r) for _, r in rows], dtype=np.int64
+    return Registry(
+        [str(t) for t, _ in rows],
+        np.array([-1 if r is None else int(r) for _, r in rows], dtype=np.int64),
     )
 
 
@@ -142,7 +144,7 @@ def _sqlite_tables(conn: Connection, k: int) -> list[_Part] | None:
         if len(blob) != 8 * k * n:
             return None
         counted = np.frombuffer(flags.encode("ascii"), np.uint8) == ord("0")
-        votes = np.frombuffer(blob, "<i8").astype(np.int64).reshape(n, k)
+        votes = np.frombuffer(blob, "<i8").astype(np.int64, copy=False).reshape(n, k)
         out.append((ids, counted, registered, null, votes))
     return out
 
@@ -162,7 +164,7 @@ def _pg_tables(conn: Connection, k: int) -> list[_Part] | None:
             return None
         rec = np.frombuffer(raw, np.uint8).reshape(n, 24 + 8 * k)
         head = rec[:, :24].copy().view(record).reshape(n)
-        votes = rec[:, 24:].copy().view("<i8").astype(np.int64).reshape(n, k)
+        votes = rec[:, 24:].copy().view("<i8").astype(np.int64, copy=False).reshape(n, k)
         out.append(
             (
                 ids,

@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from numpy.typing import NDArray
 from sqlalchemy import (
     ARRAY,
     ColumnElement,
@@ -43,7 +41,7 @@ from .. import merkle
 from ..errors import NotFound, StoreError
 from ..model import Counts, Finding, Submission, TableId
 from ..reconcile import Status, TableResult, Version
-from ..tally import TableArrays
+from ..tally import Registry, TableArrays
 from . import arrays
 from . import schema as s
 
@@ -637,7 +635,7 @@ class SqlStore:
         """Every table result as arrays, sorted by table id (a few bulk queries)."""
         return arrays.table_arrays(conn, n_candidates)
 
-    def registry_arrays(self, conn: Connection) -> tuple[list[str], NDArray[np.int64]]:
+    def registry_arrays(self, conn: Connection) -> Registry:
         """The registry as arrays: table ids and registered voters (-1 = unknown)."""
         return arrays.registry_arrays(conn)
 
