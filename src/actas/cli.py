@@ -156,9 +156,12 @@ def table(
     home: HomeOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """One table: its result, every submission and finding."""
+    """One table: its result, every submission and finding, uploads waiting to be read."""
+    from .uploads import pending_of
+
     with service(home) as svc:
         data = svc.table(table_id)
+        data["pending"] = pending_of(svc, table_id)
     if as_json:
         print_json(data)
         return
@@ -183,6 +186,16 @@ def table(
             out.print(
                 f"  [{f['severity']}] {f['code']}: {f['message']}", highlight=False, markup=False
             )
+    for p in data["pending"]:  # queued uploads (ACTAS_QUEUE=on) not decoded yet
+        state = (
+            f"failed (job {p['job_id']}): {p['error']}" if p["status"] == "failed" else "pending"
+        )
+        out.print(
+            f"leaf {p['seq']} photo.received at {p['received_at']} {p['sha256'][:16]}… {state}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
 
 
 @app.command()

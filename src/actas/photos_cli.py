@@ -121,6 +121,10 @@ def jobs(
     retry_failed: Annotated[
         bool, typer.Option("--retry-failed", help="Queue the failed jobs again.")
     ] = False,
+    retry: Annotated[
+        list[int] | None,
+        typer.Option(help="Queue this failed job again (repeatable), e.g. a failed upload's."),
+    ] = None,
     home: HomeOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -131,6 +135,8 @@ def jobs(
     config = settings(home)
     if retry_failed:
         out.print(f"{workers.retry_failed(config)} failed jobs queued again")
+    elif retry:
+        out.print(f"{workers.retry_failed(config, retry)} failed jobs queued again")
     status = workers.job_status(config)
     if as_json:
         print_json(status)

@@ -64,7 +64,7 @@ from .ingest import Ingestor, IngestSummary, find_photos, read_photo
 from .service import Service, utcnow
 from .settings import Settings
 from .store import open_store
-from .uploads import queue_transcription
+from .uploads import DECODE_TASK, queue_transcription
 
 __all__ = [
     "EnqueueSummary",
@@ -80,7 +80,7 @@ __all__ = [
 
 PHOTOS = "photos"
 SIGNER = "signer"
-DECODE = "actas.decode_photo"
+DECODE = DECODE_TASK  # "actas.decode_photo"
 RETALLY = "actas.retally"
 CHECKPOINT = "actas.publish_checkpoint"
 RETRY_STALLED = "actas.retry_stalled_jobs"

@@ -12,7 +12,17 @@ With ``ACTAS_QUEUE=on`` (PostgreSQL only) a web process never decodes. An upload
 A worker then decodes the photo and appends its PHOTO leaf (the QR payload) exactly as
 ``actas enqueue`` does; a photo without a readable QR joins the transcription queue.
 Until then the receipt is *pending*: :func:`pending` lists the receipts of a table
-whose photo has no PHOTO leaf yet, which the table page and its JSON twin show.
+whose photo has no PHOTO leaf yet, which the table page, its JSON twin and
+``actas table`` show. A receipt whose decode job failed for good (procrastinate's
+``failed`` state, after its retries) is listed with ``status: "failed"``, the job's
+id and its last error made public by :func:`public_error` (the exception's class and
+first line, paths and URLs blanked); ``actas jobs --retry JOB_ID`` queues it again.
+
+Sending a photo again while it is pending answers with its receipt instead of a new
+one (:func:`find_receipt`: the receipts of the claimed table, or of unclaimed
+uploads, whose photo has that SHA-256), as a photo already decoded answers with its
+PHOTO leaf. Two sendings at the same instant, or naming different tables, may still
+log two receipts; the photo is decoded and logged once either way.
 
 The job is deferred before the receipt is logged: if logging fails the photo is
 still decoded and logged (the witness sees an error and may send it again, which
@@ -25,11 +35,12 @@ decoded at once by :func:`actas.ingest.ingest_photo`.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select, text
 
 from .blobs import BlobStore, open_blobs
 from .errors import InputError
@@ -38,14 +49,26 @@ from .model import SubmissionKind
 from .service import Service
 from .settings import Settings
 from .store import LoggedSubmission, SqlStore
+from .store import schema as tables
 
 if TYPE_CHECKING:
     import procrastinate
     import psycopg_pool
 
-__all__ = ["RECEIVED", "QueuedUploads", "pending", "queue_transcription", "received_photo"]
+__all__ = [
+    "RECEIVED",
+    "QueuedUploads",
+    "decode_failures",
+    "find_receipt",
+    "pending",
+    "pending_of",
+    "public_error",
+    "queue_transcription",
+    "received_photo",
+]
 
 RECEIVED = "photo.received"
+DECODE_TASK = "actas.decode_photo"  # actas.queue.DECODE (that module imports this one)
 
 
 def received_photo(sub: LoggedSubmission) -> str | None:
@@ -65,16 +88,92 @@ def received_photo(sub: LoggedSubmission) -> str | None:
 def pending(
     store: SqlStore, conn: Connection, subs: Sequence[LoggedSubmission]
 ) -> list[dict[str, Any]]:
-    """Receipts among ``subs`` whose photo is not decoded and logged yet."""
+    """Receipts among ``subs`` whose photo is not decoded and logged yet.
+
+    Each is ``{"seq", "sha256", "received_at", "status"}``; status is ``"pending"``, or
+    ``"failed"`` with ``"job_id"`` and ``"error"`` when its decode job failed for good."""
     receipts = [(s, sha) for s in subs if (sha := received_photo(s)) is not None]
     if not receipts:
         return []
     logged = store.known_identities([f"blob:{sha}" for _, sha in receipts], conn)
-    return [
-        {"seq": s.seq, "sha256": sha, "received_at": s.received_at}
-        for s, sha in receipts
-        if f"blob:{sha}" not in logged
-    ]
+    waiting = [(s, sha) for s, sha in receipts if f"blob:{sha}" not in logged]
+    failed = decode_failures(conn, [sha for _, sha in waiting])
+    out = []
+    for s, sha in waiting:
+        item: dict[str, Any] = {
+            "seq": s.seq,
+            "sha256": sha,
+            "received_at": s.received_at,
+            "status": "pending",
+        }
+        if sha in failed:
+            item.update(status="failed", **failed[sha])
+        out.append(item)
+    return out
+
+
+def pending_of(svc: Service, table_id: str) -> list[dict[str, Any]]:
+    """:func:`pending` for one table (``actas table``; the web reads it with the page)."""
+    with svc.store.read() as conn:
+        return pending(svc.store, conn, svc.store.submissions_of(table_id, conn))
+
+
+_PATH = re.compile(r"""[a-zA-Z][\w+.-]*://\S+|(?<![\w.])(?:[A-Za-z]:)?[/\\][^\s'",:;]*""")
+
+
+def public_error(error: str) -> str:
+    """A recorded job error fit to show anyone: its first line, without paths or URLs."""
+    line = error.strip().splitlines()[0] if error.strip() else ""
+    line = _PATH.sub("…", line)
+    return line[:300] or "the photo could not be read"
+
+
+def decode_failures(conn: Connection, shas: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Photo SHA-256 -> ``{"job_id", "error"}`` for photos whose last decode job failed
+    for good (none queued or running again). Empty without the queue's tables."""
+    if not shas or conn.dialect.name != "postgresql":
+        return {}
+    if conn.execute(text("SELECT to_regclass('procrastinate_jobs')")).scalar() is None:
+        return {}
+    rows = conn.execute(
+        text(
+            "SELECT args->>'sha256', id, status::text FROM procrastinate_jobs"
+            " WHERE task_name = :task AND args->>'sha256' = ANY(:shas) ORDER BY id"
+        ),
+        {"task": DECODE_TASK, "shas": list(shas)},
+    ).all()
+    last: dict[str, tuple[int, str]] = {}
+    for sha, job_id, status in rows:  # the latest job of each photo decides
+        last[str(sha)] = (int(job_id), str(status))
+    failed = {sha: job_id for sha, (job_id, status) in last.items() if status == "failed"}
+    if not failed:
+        return {}
+    c = tables.job_errors.c
+    errors: dict[int, str] = {}
+    q = select(c.job_id, c.error).where(c.job_id.in_(list(failed.values()))).order_by(c.id)
+    for job_id, error in conn.execute(q):
+        errors[int(job_id)] = str(error)  # the last attempt's
+    return {
+        sha: {"job_id": job_id, "error": public_error(errors.get(job_id, ""))}
+        for sha, job_id in failed.items()
+    }
+
+
+def find_receipt(conn: Connection, sha256: str, claimed_table: str | None) -> int | None:
+    """The leaf index of the receipt already logged for this photo among the receipts of the claimed table
+    (or of uploads that claimed none), if any."""
+    c = tables.submissions.c
+    where = c.table_id == claimed_table if claimed_table else c.table_id.is_(None)
+    q = (
+        select(c.seq, c.raw)
+        .where(where, c.kind == str(SubmissionKind.EVENT), c.channel == "photo")
+        .order_by(c.seq)
+    )
+    needle = f'"photo":"{sha256}"'.encode("ascii")
+    for seq, raw in conn.execute(q):
+        if needle in bytes(raw):
+            return int(seq)
+    return None
 
 
 def queue_transcription(svc: Service, sha256: str, seq: int, table_id: str | None) -> None:
@@ -148,8 +247,17 @@ class QueuedUploads:
         sha = self.blobs.put(data)
         with svc.store.read() as conn:
             seqs = svc.store.seqs_by_blob(sha, conn)
+            receipt = None if seqs else find_receipt(conn, sha, claimed_table)
         if seqs:  # decoded and logged before: nothing to add
             return {"sha256": sha, "duplicate": True, "seq": seqs[0], "status": "logged"}
+        if receipt is not None:  # still pending (or failed): its receipt, not another
+            return {
+                "sha256": sha,
+                "duplicate": True,
+                "seq": receipt,
+                "table_id": claimed_table,
+                "status": "queued",
+            }
         enqueue_photo(
             self._jobs(),
             self.blobs,

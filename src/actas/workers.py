@@ -4,7 +4,7 @@
 with ``wait=False``, until none is left; ``concurrency`` N runs N processes (decoding
 is CPU-bound) under a small supervisor that restarts one that dies. ``job_status``
 lists jobs by task and status and the failed ones (the dead letters) with the error
-of each attempt; ``retry_failed`` queues them again.
+of each attempt; ``retry_failed`` queues them (or the ones named) again.
 """
 
 from __future__ import annotations
@@ -156,13 +156,18 @@ def job_status(settings: Settings, failed_limit: int = 50) -> dict[str, Any]:
     }
 
 
-def retry_failed(settings: Settings) -> int:
-    """Put every failed job back in the queue (after fixing what made them fail)."""
+def retry_failed(settings: Settings, job_ids: Sequence[int] | None = None) -> int:
+    """Put failed jobs back in the queue (after fixing what made them fail): every one,
+    or only ``job_ids`` (those that are not failed are left alone)."""
     import psycopg
 
+    sql = (
+        "SELECT procrastinate_retry_job_v2(id, now(), NULL, NULL, NULL)"
+        " FROM procrastinate_jobs WHERE status = 'failed'"
+    )
     with psycopg.connect(conninfo(settings.database_url), autocommit=True) as conn:
-        rows = conn.execute(
-            "SELECT procrastinate_retry_job_v2(id, now(), NULL, NULL, NULL)"
-            " FROM procrastinate_jobs WHERE status = 'failed'"
-        ).fetchall()
+        if job_ids is None:
+            rows = conn.execute(sql).fetchall()
+        else:
+            rows = conn.execute(sql + " AND id = ANY(%s)", ([int(i) for i in job_ids],)).fetchall()
     return len(rows)

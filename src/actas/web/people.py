@@ -32,7 +32,7 @@ from ..people.limits import Buckets
 from ..people.review import Review
 from ..people.transcription import Transcription
 from ..service import Service
-from ..uploads import QueuedUploads, received_photo
+from ..uploads import QueuedUploads, decode_failures, received_photo
 from .access import PUBLIC, roles
 from .cache import SECURITY_HEADERS
 from .i18n import load_catalogs
@@ -407,7 +407,7 @@ def _ingest(web: PeopleWeb, data: bytes, claimed: str | None, me: Account) -> di
             leaf_hash = svc.store.submission(reply["seq"], conn).leaf_hash.hex()
         return {
             **reply,
-            "queued": not reply["duplicate"],
+            "queued": reply["status"] == "queued",  # a pending photo sent again: its receipt
             "leaf_hash": leaf_hash,
             "receipt": f"/api/v1/receipts/{reply['seq']}",
         }
@@ -444,9 +444,12 @@ def _upload_view(web: PeopleWeb, seq: int, me: Account) -> dict[str, Any]:
     if photo is not None:
         with web.svc.store.read() as conn:
             decoded = web.svc.store.seqs_by_blob(photo, conn)
+            failed = decode_failures(conn, [photo]).get(photo) if not decoded else None
         if decoded:
             return {**_upload_view(web, decoded[0], me), "receipt_seq": seq}
         return {
+            "failed": failed is not None,  # its decode job failed for good (actas jobs)
+            "error": failed["error"] if failed else None,
             "seq": seq,
             "sha256": photo,
             "leaf_hash": sub.leaf_hash.hex(),
@@ -474,6 +477,8 @@ def _upload_view(web: PeopleWeb, seq: int, me: Account) -> dict[str, Any]:
         "null": counts.null if counts else None,
         "findings": [f.code for f in sub.findings],
         "pending": False,
+        "failed": False,
+        "error": None,
     }
 
 
