@@ -2,19 +2,18 @@
 
 Runs the real app under uvicorn on a free loopback port over a tiny election
 (30 tables) with a quick count whose seed is hostile text and an RLA with two
-audited draws, one of them a discrepancy. Same browser setup as
-``test_portal.py``; skipped locally when /usr/bin/chromium is missing.
+audited draws, one of them a discrepancy. The browser, the server and the page
+fixtures are shared (``browserkit``, ``conftest.py``); skipped locally when
+/usr/bin/chromium is missing.
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from test_portal import ARGS, CHROMIUM, _free_port, _need_browser, shot
+from browserkit import PHONE, Pages, need_browser, scroll_width, serve, shot
 
 from actas import audits
 from actas.service import Service
@@ -32,7 +31,7 @@ ROW = "20,EDO. YARACUY,13,MP. X,1,PQ. X,201301006,{m},600,300,1,{eg},{nm},0,0,0,
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, list[str]]:
     """The data folder, and the RLA's first two draws (audited: matching, then not)."""
-    _need_browser()
+    need_browser()
     root = tmp_path_factory.mktemp("e2e_audits")
     settings = Settings.from_env(env={}, home=root / "home")
     svc = Service.init(settings, "ve-2024")
@@ -54,49 +53,12 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, list[s
 
 @pytest.fixture(scope="module")
 def base_url(settings: tuple[Settings, list[str]]) -> Iterator[str]:
-    import uvicorn
-
     from actas.web import create_app
 
     app = create_app(settings[0])
-    port = _free_port()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", ws="none", lifespan="off"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with serve(app) as url:
+        yield url
     app.state.service.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    _need_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1100, "height": 900})
-    pg = context.new_page()
-    problems: list[str] = []
-    pg.on("pageerror", lambda e: problems.append(str(e)))
-    pg.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
-    yield pg
-    context.close()
-    assert not problems, problems
 
 
 def test_from_the_navigation_to_an_rla(
@@ -136,13 +98,9 @@ def test_the_quick_count_shows_a_hostile_seed_as_text(page: Any, base_url: str) 
     shot(page, "audit-qc")
 
 
-def test_readable_at_360_px(browser: Any, base_url: str) -> None:
-    context = browser.new_context(viewport={"width": 360, "height": 740})
-    pg = context.new_page()
-    try:
-        for path in ("/audits", "/audits/rla-2", "/audits/qc-1"):
-            pg.goto(base_url + path)
-            width = pg.evaluate("document.documentElement.scrollWidth")
-            assert width <= 360, f"{path} scrolls horizontally ({width} px)"
-    finally:
-        context.close()
+def test_readable_at_360_px(pages: Pages, base_url: str) -> None:
+    pg = pages(viewport=PHONE)
+    for path in ("/audits", "/audits/rla-2", "/audits/qc-1"):
+        pg.goto(base_url + path)
+        width = scroll_width(pg)
+        assert width <= 360, f"{path} scrolls horizontally ({width} px)"

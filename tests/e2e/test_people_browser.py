@@ -4,34 +4,24 @@ table page. Skipped locally when /usr/bin/chromium is missing; in CI that fails.
 
 from __future__ import annotations
 
-import socket
-import sys
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from browserkit import PHONE, Pages, need_browser, scroll_width, serve
 
 from actas.people import People, Role
 from actas.service import Service
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from test_portal import ARGS, CHROMIUM, _need_browser
-
 from peoplekit import acta, demo_service
 
 pytestmark = pytest.mark.e2e
-PHONE = {"width": 360, "height": 740}
 PASSWORD = "a long password"
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Service]]:
-    _need_browser()
-    import uvicorn
-
+    need_browser()
     from actas.web import create_app
 
     svc = demo_service(tmp_path_factory.mktemp("people") / "home")
@@ -45,59 +35,36 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Serv
     ]:
         people.add(name, role, PASSWORD)
     app = create_app(svc.settings, svc, ttl=0)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    yield f"http://localhost:{port}", svc
-    server.should_exit = True
-    thread.join(10)
+    with serve(app, host="localhost") as url:  # Secure session cookies over plain HTTP
+        yield url, svc
     svc.close()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    _need_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
-
-
-def signed_in(browser: Any, base: str, name: str) -> Any:
-    context = browser.new_context(viewport=PHONE, base_url=base)
-    page = context.new_page()
+def signed_in(pages: Pages, base: str, name: str, password: str = PASSWORD) -> Any:
+    page = pages(viewport=PHONE, base_url=base)
     page.goto("/people/login?lang=en")
     page.fill("input[name=name]", name)
-    page.fill("input[name=password]", PASSWORD)
+    page.fill("input[name=password]", password)
     page.click("#login")
     page.wait_for_url("**/people")
     return page
 
 
 def test_witness_uploads_and_confirms(
-    browser: Any, served: tuple[str, Service], tmp_path: Path
+    pages: Pages, served: tuple[str, Service], tmp_path: Path
 ) -> None:
     base, _ = served
     a = acta(0)
     photo = tmp_path / "acta.jpg"
     photo.write_bytes(a.image)
-    page = signed_in(browser, base, "wit")
+    page = signed_in(pages, base, "wit")
     page.click("#go-upload")
     assert page.get_attribute("#photo", "capture") == "environment"
     page.set_input_files("#photo", str(photo))
     page.click("#send")
     page.wait_for_selector("#read-counts")
     assert a.table_id in page.inner_text("main")
-    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert scroll_width(page) <= 360
     page.click("#confirm")
     page.wait_for_selector("#leaf-hash")
     assert page.is_visible("#proof-pending")
@@ -105,7 +72,7 @@ def test_witness_uploads_and_confirms(
 
 
 def test_blind_entries_disagree_then_review_on_the_table_page(
-    browser: Any, served: tuple[str, Service], tmp_path: Path
+    pages: Pages, served: tuple[str, Service], tmp_path: Path
 ) -> None:
     """Two volunteers disagree, a third too → the table waits for a reviewer, who picks
     the right entry with a reason → a DECISION leaf, and the table page and the tally
@@ -114,7 +81,7 @@ def test_blind_entries_disagree_then_review_on_the_table_page(
     b = acta(1, with_qr=False)
     photo = tmp_path / "noqr.jpg"
     photo.write_bytes(b.image)
-    page = signed_in(browser, base, "wit")
+    page = signed_in(pages, base, "wit")
     page.goto("/people/upload")
     page.set_input_files("#photo", str(photo))
     page.fill("input[name=table]", b.table_id)
@@ -122,7 +89,7 @@ def test_blind_entries_disagree_then_review_on_the_table_page(
     page.wait_for_selector("#queued")
     page.context.close()
     for name, bump in (("vol1", 0), ("vol2", 3), ("vol3", 5)):
-        page = signed_in(browser, base, name)
+        page = signed_in(pages, base, name)
         page.click("#go-transcribe")
         page.wait_for_selector("img.acta")
         text = page.inner_text("main")
@@ -134,7 +101,7 @@ def test_blind_entries_disagree_then_review_on_the_table_page(
         page.wait_for_selector("#empty")
         page.context.close()
     counted_before = svc.results()[0]["tables"]["counted"]
-    page = signed_in(browser, base, "rev")
+    page = signed_in(pages, base, "rev")
     page.click("#go-review")
     page.click(f"#review-queue a:has-text('{b.table_id}')")
     page.wait_for_selector("#versions")

@@ -9,63 +9,27 @@ Skipped locally when /usr/bin/chromium is missing; in CI (``CI`` set) that fails
 from __future__ import annotations
 
 import json
-import os
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from browserkit import PHONE, Pages, need_browser, scroll_width, serve, shot
 
 from actas.service import Service
 from actas.settings import Settings
 
 pytestmark = pytest.mark.e2e
 
-REPO = Path(__file__).resolve().parents[2]
-ARTIFACTS = REPO / "test-artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
 GEO = "geo/geoBoundaries-VEN-ADM1_simplified.geojson"
-ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 TABLE = "201301006.01"
-
-
-def _need_browser() -> None:
-    missing = None
-    if not CHROMIUM.exists():
-        missing = f"{CHROMIUM} is not installed"
-    else:
-        try:
-            import playwright.sync_api  # noqa: F401
-        except ImportError:
-            missing = "playwright is not installed"
-    if missing:
-        if os.environ.get("CI"):
-            pytest.fail(f"e2e in CI: {missing}")
-        pytest.skip(missing)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def data(ve: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Path]:
     """A data folder with Yaracuy's V1 tables, the centre names and a checkpoint; its static copy."""
-    _need_browser()
+    need_browser()
     root = tmp_path_factory.mktemp("e2e")
     src = ve / "resultadosconvzla" / "RESULTADOS_2024_CSV_V1.csv"
     lines = src.read_text("utf-8-sig").splitlines(keepends=True)
@@ -86,53 +50,12 @@ def data(ve: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, 
 
 @pytest.fixture(scope="module")
 def base_url(data: tuple[Settings, Path]) -> Iterator[str]:
-    import uvicorn
-
     from actas.web import create_app
 
     app = create_app(data[0])
-    port = _free_port()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", ws="none", lifespan="off"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with serve(app) as url:
+        yield url
     app.state.service.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    _need_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1100, "height": 900})
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    yield pg
-    context.close()
-    assert not errors, errors
-
-
-def shot(pg: Any, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    pg.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def _verify(pg: Any) -> str:
@@ -238,29 +161,21 @@ def test_static_copy_works_from_file(page: Any, data: tuple[Settings, Path]) -> 
 
 
 @pytest.mark.parametrize("path", ["/", f"/tables/{TABLE}", "/regions/20", "/map"])
-def test_readable_at_360_px(browser: Any, base_url: str, path: str) -> None:
-    context = browser.new_context(viewport={"width": 360, "height": 740})
-    pg = context.new_page()
-    try:
-        pg.goto(base_url + path)
-        width = pg.evaluate("document.documentElement.scrollWidth")
-        assert width <= 360, f"{path} scrolls horizontally ({width} px)"
-        font = pg.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
-        assert font >= 16
-        name = "narrow-" + (path.strip("/").replace("/", "-") or "home")
-        shot(pg, name)
-    finally:
-        context.close()
+def test_readable_at_360_px(pages: Pages, base_url: str, path: str) -> None:
+    pg = pages(viewport=PHONE)
+    pg.goto(base_url + path)
+    width = scroll_width(pg)
+    assert width <= 360, f"{path} scrolls horizontally ({width} px)"
+    font = pg.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
+    assert font >= 16
+    name = "narrow-" + (path.strip("/").replace("/", "-") or "home")
+    shot(pg, name)
 
 
-def test_usable_without_javascript(browser: Any, base_url: str) -> None:
-    context = browser.new_context(java_script_enabled=False)
-    pg = context.new_page()
-    try:
-        pg.goto(f"{base_url}/search?q=pena")
-        assert "MP. PEÑA" in pg.locator("ul.hits").inner_text()
-        pg.goto(f"{base_url}/tables/{TABLE}")
-        assert pg.locator("#verify-btn").is_hidden()  # the only part that needs JavaScript
-        assert "Votos del acta" in pg.content()
-    finally:
-        context.close()
+def test_usable_without_javascript(pages: Pages, base_url: str) -> None:
+    pg = pages(java_script_enabled=False)
+    pg.goto(f"{base_url}/search?q=pena")
+    assert "MP. PEÑA" in pg.locator("ul.hits").inner_text()
+    pg.goto(f"{base_url}/tables/{TABLE}")
+    assert pg.locator("#verify-btn").is_hidden()  # the only part that needs JavaScript
+    assert "Votos del acta" in pg.content()
