@@ -25,9 +25,9 @@ from typing import Any, NamedTuple
 from . import bundle as b
 from . import replay, rules, sealed
 from .compare import Compare
-from .errors import ActasError, PayloadError
+from .errors import ActasError, DefinitionError, PayloadError
 from .leaf import inline_raw
-from .manifest import ImportMapping
+from .manifest import ImportMapping, parse_mapping
 from .model import Counts, Election
 from .payload import PayloadFormat, get_format
 from .reconcile import Version
@@ -50,7 +50,10 @@ class Derived:
 
     versions: dict[str, list[Version]] = field(default_factory=dict)
     names: dict[str, tuple[str, bool]] = field(default_factory=dict)  # code -> (name, strict)
-    registry_seen: bool = False  # a registry was imported: its effects are not in the log
+    registry_seen: bool = False  # a registry was imported whose effects are not in the log
+    registry: dict[str, int | None] = field(
+        default_factory=dict
+    )  # re-read registries: table -> voters
     rows_reread: bool = True  # False: region names were not re-derived either
 
     @property
@@ -78,6 +81,7 @@ class Chunk:
     election: Election
     bindings: tuple[replay.Binding, ...]
     jobs: tuple[Job, ...]
+    contexts: tuple[rules.Context, ...] = ()  # the rules' context of each binding (default: none)
 
 
 #: (leaf index, reading or None, whether the published line is exactly the expected one, error)
@@ -90,10 +94,12 @@ Mapper = Callable[[Callable[[Any], Any], Iterable[Any]], Iterable[Any]]
 
 def reread_chunk(chunk: Chunk) -> list[JobResult]:
     """Read a chunk of rows again and compare each with its published line (picklable)."""
-    context = rules.Context(chunk.election)
+    plain = rules.Context(chunk.election)
+    contexts = chunk.contexts
     render = Renderer(chunk.election).submission
     out: list[JobResult] = []
     for job in chunk.jobs:
+        context = contexts[job.binding] if contexts else plain
         try:
             reading = replay.reread(chunk.bindings[job.binding], job.raw, job.row, context)
         except ValueError as exc:
@@ -152,6 +158,11 @@ class Rederive:
         self.runs: dict[tuple[str, str], tuple[int, bool]] = {}
         self.by_file: dict[str, tuple[int, bool]] = {}
         self.reported: set[tuple[str, str]] = set()
+        self.contexts: list[rules.Context] = []  # per binding: what the importer's rules knew
+        self.logged_mappings: dict[str, ImportMapping | None] = {}  # sha256 -> custom mapping
+        self.registry: dict[str, int | None] = {}  # the registry re-read so far (log order)
+        self.registry_names: dict[int, dict[str, tuple[int, str]]] = {}  # by leaf index
+        self.pending: dict[tuple[str, str], int] = {}  # registry events awaiting their file
         self.payload: PayloadFormat | None = None
         try:
             fmt = election.payload_format or "ve-2024-qr"
@@ -186,7 +197,11 @@ class Rederive:
             if leaf is None or leaf.raw is None:
                 continue
             if leaf.kind == "event" and leaf.channel == "import":
-                self._event(i, leaf, derived)
+                self._event(i, leaf, derived, leaves[i + 1] if i + 1 < len(leaves) else None)
+            elif leaf.kind == "event" and leaf.channel == "mapping":
+                self._mapping_leaf(i, leaf)
+            elif leaf.kind == "event" and leaf.channel == "registry":
+                self._registry_leaf(i, leaf, derived)
             elif leaf.kind == "record":
                 sha = str(leaf.source.get("sha256", ""))
                 found = self.runs.get((sha, leaf.received_at)) or self.by_file.get(sha)
@@ -212,8 +227,9 @@ class Rederive:
                 context[i] = (found[0], found[1], not derived.registry_seen)
         # 2. read the rows again, in chunks (on several cores when the mapper allows)
         bindings = tuple(self.bindings)
+        contexts = tuple(self.contexts) if self.registry_names else ()
         chunks = (
-            Chunk(self.election, bindings, tuple(jobs[k : k + CHUNK]))
+            Chunk(self.election, bindings, tuple(jobs[k : k + CHUNK]), contexts)
             for k in range(0, len(jobs), CHUNK)
         )
         results: dict[int, JobResult] = {}
@@ -224,6 +240,9 @@ class Rederive:
         # 3. in log order: names, versions, and every line that is not exactly as expected
         for i, leaf in enumerate(leaves):
             line = lines[i] if i < len(lines) else None
+            if i in self.registry_names:  # a registry's names, in their place in the log
+                for code, (_, name) in self.registry_names[i].items():
+                    derived.names.setdefault(code, (name, True))
             if leaf is None:
                 continue
             reading: replay.Reading | None = None
@@ -279,15 +298,20 @@ class Rederive:
             )
         if derived.registry_seen:
             self.notes.append(
-                "a registry (or a file of unknown format) was imported: its rows are not in the "
-                "log, so region names, expected totals and registry findings after it were not "
-                "re-derived"
+                "a registry (or a file of unknown format) was imported and its file is not in "
+                "the log, so region names, expected totals and registry findings after it were "
+                "not re-derived"
             )
+        derived.registry = self.registry
+        if self.registry_names:
+            self.count("registries_rederived", len(self.registry_names))
         return derived
 
     # ----------------------------------------------------------------- re-reading
 
-    def _event(self, i: int, leaf: replay.LeafInfo, derived: Derived) -> None:
+    def _event(
+        self, i: int, leaf: replay.LeafInfo, derived: Derived, following: replay.LeafInfo | None
+    ) -> None:
         assert leaf.raw is not None
         try:
             event = replay.parse_event(leaf.raw)
@@ -296,13 +320,68 @@ class Rederive:
             return
         if event.sha256 != leaf.source.get("sha256"):
             self.cmp.fail("event.malformed", _lw(i), "the event names another file than its source")
-        binding = replay.bind(event, self.election, self.mappings)
-        if binding.mapping is None or binding.registry:
-            derived.registry_seen = True  # its rows are not logged: effects not re-derivable
+        mappings = self.mappings
+        if event.mapping_sha256:  # a custom mapping: the one logged before, never the bundle's
+            custom = self.logged_mappings.get(event.mapping_sha256)
+            mappings = {event.format: custom} if custom is not None else {}
+            if event.mapping_sha256 not in self.logged_mappings:
+                message = (
+                    f"the import names mapping {event.mapping_sha256}, no earlier leaf holds it"
+                )
+                self.cmp.fail("mapping.missing", _lw(i), message)
+        binding = replay.bind(event, self.election, mappings)
+        if binding.mapping is None:
+            derived.registry_seen = True  # its rows cannot be read: their effects are unknown
         self.bindings.append(binding)
+        reg = {t: r for t, r in self.registry.items() if r is not None}
+        self.contexts.append(
+            rules.Context(self.election, reg or None, frozenset(self.registry) or None)
+        )
         entry = (len(self.bindings) - 1, not derived.registry_seen)
         self.runs[(event.sha256, leaf.received_at)] = entry
         self.by_file.setdefault(event.sha256, entry)
+        if binding.registry:  # re-derivable when the next leaf is its file
+            if (
+                following is not None
+                and following.kind == "event"
+                and following.channel == "registry"
+                and following.raw_sha256 == event.sha256
+                and following.received_at == leaf.received_at
+            ):
+                self.pending[(event.sha256, leaf.received_at)] = len(self.bindings) - 1
+            else:
+                derived.registry_seen = True  # an older log: the file is not in it
+
+    def _mapping_leaf(self, i: int, leaf: replay.LeafInfo) -> None:
+        """A custom import mapping, logged as its exact bytes before the import using it."""
+        assert leaf.raw is not None
+        name = str(leaf.source.get("name", "mapping.toml"))
+        try:
+            mapping = parse_mapping(leaf.raw.decode("utf-8"), self.election, name)
+        except (UnicodeDecodeError, DefinitionError) as exc:
+            self.cmp.fail("mapping.invalid", _lw(i), f"the logged mapping {name}: {exc}")
+            self.logged_mappings[leaf.raw_sha256] = None
+            return
+        self.logged_mappings[leaf.raw_sha256] = mapping
+        self.count("mappings_logged")
+
+    def _registry_leaf(self, i: int, leaf: replay.LeafInfo, derived: Derived) -> None:
+        """A registry file, logged after its import event: read its rows again."""
+        assert leaf.raw is not None
+        key = (str(leaf.source.get("sha256", "")), leaf.received_at)
+        bid = self.pending.pop(key, None)
+        if bid is None or leaf.raw_sha256 != key[0]:
+            message = "a registry file without its import event just before it"
+            self.cmp.fail("registry.no_event", _lw(i), message)
+            return
+        try:
+            found = replay.read_registry(self.bindings[bid], leaf.raw, self.election)
+        except (ValueError, IndexError) as exc:
+            self.cmp.fail("registry.unreadable", _lw(i), str(exc))
+            derived.registry_seen = True
+            return
+        self.registry.update(found.registered)
+        self.registry_names[i] = found.names
 
     def _unreadable(
         self, i: int, leaf: replay.LeafInfo, binding: replay.Binding, error: str

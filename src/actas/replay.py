@@ -17,7 +17,7 @@ import csv
 import hashlib
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,11 +33,13 @@ __all__ = [
     "ImportEvent",
     "LeafInfo",
     "Reading",
+    "RegistryReading",
     "bind",
     "csv_rows",
     "leaf_info",
     "parse_event",
     "parse_leaf_lines",
+    "read_registry",
     "reread",
 ]
 
@@ -224,6 +226,7 @@ class ImportEvent:
     format: str
     encoding: str
     header: str
+    mapping_sha256: str = ""  # a custom mapping, logged in an earlier EVENT leaf (channel mapping)
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,7 +235,7 @@ class Binding:
 
     event: ImportEvent
     mapping: ImportMapping | None  # None when the bundle has no mapping of that name
-    header: Header | None  # None for registry files or when the header does not bind
+    header: Header | None  # None when the header does not bind
     width: int
     delimiter: str
     problem: str = ""  # why rows of this file cannot be re-read
@@ -264,7 +267,10 @@ def parse_event(raw: bytes) -> ImportEvent:
         if not isinstance(value, str):
             raise ValueError(f"{key} is missing or not a string")
         values[key] = value
-    return ImportEvent(**values)
+    custom = data.get("mapping_sha256", "")
+    if not isinstance(custom, str) or (custom and not _HEX64.fullmatch(custom)):
+        raise ValueError("mapping_sha256 is not a SHA-256")
+    return ImportEvent(**values, mapping_sha256=custom)
 
 
 def detect_delimiter(header: str) -> str:
@@ -279,8 +285,6 @@ def bind(event: ImportEvent, election: Election, mappings: Mapping[str, ImportMa
     mapping = mappings.get(event.format)
     if mapping is None:
         return Binding(event, None, None, 0, delimiter, f"no mapping named {event.format!r}")
-    if mapping.kind == "registry":
-        return Binding(event, mapping, None, 0, delimiter)
     if event.encoding not in _CODECS and not event.encoding.startswith("utf-16"):
         return Binding(event, mapping, None, 0, delimiter, f"unknown encoding {event.encoding!r}")
     try:
@@ -305,6 +309,78 @@ def csv_rows(text: str, delimiter: str) -> list[list[str]]:
     if len(text) <= MAX_INLINE_RAW and _CSV_SPECIAL.search(text) is None:
         return [text.split(delimiter)] if text else []
     return list(csv.reader(text.splitlines(keepends=True), delimiter=delimiter, strict=False))
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryReading:
+    """What a registry file gives, as the importer reads it: region names (first
+    wins) and the registered voters of each table it lists (None when not a number)."""
+
+    names: dict[str, tuple[int, str]]
+    registered: dict[str, int | None]
+
+
+def read_registry(binding: Binding, data: bytes, election: Election) -> RegistryReading:
+    """Read a logged registry file again; raises ValueError when it cannot be.
+
+    The same steps as the importer (``importer.open_table_file`` and
+    ``Service.import_bytes``): decode with the logged encoding, skip leading
+    blank lines and the header, split the rest into CSV records (a blank one
+    is not a row), read each row with the mapping.
+    """
+    header, mapping = binding.header, binding.mapping
+    if header is None or mapping is None or not binding.registry:
+        raise ValueError(binding.problem or "not a registry import")
+    if data.startswith(b"PK\x03\x04"):
+        raise ValueError("a zipped registry is not re-read")
+    encoding = binding.event.encoding
+    try:
+        if encoding == "utf-8-sig":
+            text = data[3:].decode("utf-8")
+        elif encoding.startswith("utf-16"):
+            text = data.decode("utf-16")
+        else:
+            text = data.decode(_codec(encoding, data))
+    except (UnicodeDecodeError, KeyError) as exc:
+        raise ValueError(f"the file is not {encoding}: {exc}") from None
+    lines = text.splitlines(keepends=True)
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    names: dict[str, tuple[int, str]] = {}
+    registered: dict[str, int | None] = {}
+    scheme, levels = election.scheme, [lv.id for lv in election.levels]
+    for fields in _records(lines[1:], binding.delimiter):
+        reading = read_row(header, fields, binding.width)
+        for code, name in reading.region_names.items():
+            names.setdefault(code, (scheme.level_of(code), name))
+        if mapping.region_column:
+            region = fields[header.index[mapping.region_column]].strip()
+            name_col = mapping.region_names.get(mapping.region_level)
+            if name_col and region:
+                level = levels.index(mapping.region_level)
+                width = sum(lv.width for lv in election.levels[: level + 1])
+                region = region.zfill(width) if width else region
+                names.setdefault(region, (level, fields[header.index[name_col]].strip()[:200]))
+        elif reading.table_id is not None:
+            column = mapping.columns.get("registered")
+            value = fields[header.index[column]].strip() if column in header.index else ""
+            registered[reading.table_id] = int(value) if value.isdigit() else None
+    return RegistryReading(names, registered)
+
+
+def _records(lines: list[str], delimiter: str) -> Iterator[list[str]]:
+    """The data rows of a file's lines, as ``importer.TableFile.rows`` gives their fields."""
+    reader = csv.reader(iter(lines), delimiter=delimiter, strict=False)
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield [f"\0{exc}"]
+            continue
+        if fields and not (len(fields) == 1 and not fields[0].strip()):
+            yield fields
 
 
 def _codec(encoding: str, raw: bytes) -> str:

@@ -33,6 +33,14 @@ from .tlog import Log
 
 __all__ = ["ImportSummary", "Service", "utcnow"]
 
+
+def _read_mapping(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}") from None
+
+
 Progress = Callable[[int, int], None]
 BATCH = 5000
 
@@ -134,10 +142,21 @@ class Service:
         return load_builtin_mappings(self.election)
 
     def _mapping_for(
-        self, header: Sequence[str], name: str, fmt: str | None, mapping_file: Path | None
+        self,
+        header: Sequence[str],
+        name: str,
+        fmt: str | None,
+        mapping_file: Path | None,
+        custom: bytes | None = None,
     ) -> ImportMapping:
         if mapping_file is not None:
-            return parse_mapping(mapping_file.read_text("utf-8"), self.election, str(mapping_file))
+            if custom is None:
+                custom = _read_mapping(mapping_file)
+            try:
+                text = custom.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise InputError(f"{mapping_file}: not UTF-8 text: {exc}") from None
+            return parse_mapping(text, self.election, str(mapping_file))
         known = self.mappings()
         if fmt:
             for m in known:
@@ -178,7 +197,9 @@ class Service:
         progress: Progress | None = None,
     ) -> ImportSummary:
         table_file = open_table_file(data, name)
-        mapping = self._mapping_for(table_file.header, name, fmt, mapping_file)
+        # a custom mapping is logged (its exact bytes) so that its rows can be re-read offline
+        custom = None if mapping_file is None else _read_mapping(mapping_file)
+        mapping = self._mapping_for(table_file.header, name, fmt, mapping_file, custom)
         try:
             header = header_for(mapping, self.election, table_file.header)
         except ValueError as exc:
@@ -192,27 +213,36 @@ class Service:
             registry_registered={t: r for t, r in registry.items() if r is not None} or None,
             registry_tables=frozenset(registry) or None,
         )
+        event: dict[str, Any] = {
+            "event": "import",
+            "file": name,
+            "sha256": sha,
+            "size": len(data),
+            "format": mapping.name,
+            "encoding": table_file.encoding,
+            "header": table_file.header_raw.decode(table_file.codec, "replace"),
+        }
+        before: list[Submission] = []  # a custom mapping's leaf comes before the event naming it
+        if custom is not None and mapping_file is not None:
+            event["mapping_sha256"] = hashlib.sha256(custom).hexdigest()
+            before.append(
+                Submission(
+                    kind=SubmissionKind.EVENT,
+                    source=Source("mapping", mapping_file.name, event["mapping_sha256"]),
+                    received_at=received,
+                    raw=custom,
+                    meta={"format": mapping.name},
+                )
+            )
         file_event = Submission(
             kind=SubmissionKind.EVENT,
             source=Source("import", name, sha),
             received_at=received,
-            raw=json.dumps(
-                {
-                    "event": "import",
-                    "file": name,
-                    "sha256": sha,
-                    "size": len(data),
-                    "format": mapping.name,
-                    "encoding": table_file.encoding,
-                    "header": table_file.header_raw.decode(table_file.codec, "replace"),
-                },
-                sort_keys=True,
-                separators=(",", ":"),
-            ).encode(),
+            raw=json.dumps(event, sort_keys=True, separators=(",", ":")).encode(),
             meta={"format": mapping.name},
         )
         total_rows = len(table_file._lines) - 1
-        batch: list[Submission] = [file_event]
+        batch: list[Submission] = [*before, file_event]
         names: dict[str, tuple[int, str]] = {}
         reg_rows: dict[str, int | None] = {}
         touched: set[str] = set()
@@ -253,7 +283,17 @@ class Service:
                 if progress:
                     progress(summary.read, total_rows)
         if mapping.kind == "registry":
-            self._import_registry(file_event, names, reg_rows, summary)
+            # the registry's rows are not leaves: the file itself is, after its event
+            content = Submission(
+                kind=SubmissionKind.EVENT,
+                source=Source("registry", name, sha),
+                received_at=received,
+                raw=data,
+                meta={"format": mapping.name},
+            )
+            self._import_registry(
+                file_event, [*before, file_event, content], names, reg_rows, summary
+            )
         else:
             self._flush(batch, names, summary, touched)
         if progress:
@@ -350,6 +390,7 @@ class Service:
     def _import_registry(
         self,
         event: Submission,
+        leaves: list[Submission],
         names: dict[str, tuple[int, str]],
         reg_rows: dict[str, int | None],
         summary: ImportSummary,
@@ -358,7 +399,7 @@ class Service:
             if self.store.known_identities([event.identity()], conn):
                 summary.duplicates = summary.read
                 return
-            self.log.append(conn, [event])
+            self.log.append(conn, leaves)
             self.store.upsert_region_names(conn, names)
             if reg_rows:
                 self.store.upsert_registry(conn, reg_rows)

@@ -26,9 +26,10 @@ The procedure, specified in ``docs/verification.md``:
     sample follows from its seed and committed frame, its audited values are of
     drawn tables, and ``audits.json`` (if any) shows that sample and decision.
 
-What cannot be re-derived from the log alone is said in ``notes`` rather than
-failed: the effect of a registry file (its rows are not logged) on region
-names, expected totals and registry-based findings.
+Custom import mappings and registry files are leaves themselves, so their
+effects are re-derived too. What cannot be re-derived from the log alone is
+said in ``notes`` rather than failed: the effect of a registry imported before
+registry files were logged, on region names, expected totals and findings.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from . import bundle as b
 from . import checkpoint as cp
 from . import merkle, replay
@@ -52,7 +55,7 @@ from .model import Election, TableId
 from .reconcile import TableResult, reconcile
 from .rederive import Derived, Mapper, Rederive
 from .render import Renderer
-from .tally import tally_all, tally_to_json
+from .tally import Registry, expected_from_registry, fill_registered, tally_all, tally_to_json
 
 __all__ = ["Failure", "Mapper", "ParquetReader", "VerifyReport", "verify"]
 
@@ -388,7 +391,15 @@ class _Run:
         read_parquet: ParquetReader | None,
     ) -> None:
         """Step 7: tally every region again and compare the three renderings."""
-        levels = tally_all(election, b.table_arrays(results, len(election.candidates)))
+        arrays = b.table_arrays(results, len(election.candidates))
+        from_registry = None
+        if derived.registry and not derived.registry_seen:  # registries re-read from the log
+            ids = sorted(derived.registry)
+            voters = [derived.registry[t] for t in ids]
+            registry = Registry(ids, np.array([-1 if v is None else v for v in voters], np.int64))
+            arrays = fill_registered(arrays, registry)  # where the actas do not say
+            from_registry = expected_from_registry(election, registry)
+        levels = tally_all(election, arrays, from_registry)
         names = {code: name for code, (name, _) in derived.names.items()}
         expected = [
             tally_to_json(election, r, names) for level in sorted(levels) for r in levels[level]
