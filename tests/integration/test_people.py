@@ -175,6 +175,18 @@ def test_sign_in_is_rate_limited(client: TestClient, svc: Service) -> None:
     assert codes[0] == 200 and codes[-1] == 429
 
 
+def test_the_language_asked_for_sticks_across_the_sign_in(client: TestClient, svc: Service) -> None:
+    _, password, _ = account(svc, "wit", Role.WITNESS)
+    first = client.get("/people/login?lang=en")
+    assert 'lang="en"' in first.text and "lang=en" in first.headers.get("set-cookie", "")
+    pre = client.cookies.get("actas_form")
+    r = client.post(
+        "/people/login",
+        data={"csrf_token": pre, "name": "wit", "password": password},
+    )
+    assert r.status_code == 200 and 'lang="en"' in r.text  # no ?lang= here: the cookie
+
+
 def test_upload_size_limit(client: TestClient, svc: Service) -> None:
     _, _, tok = account(svc, "wit", Role.WITNESS)
     big = b"\xff\xd8\xff" + b"0" * (svc.settings.max_upload + 10)

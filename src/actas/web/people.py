@@ -36,7 +36,7 @@ from ..uploads import QueuedUploads, decode_failures, received_photo
 from .access import PUBLIC, roles
 from .cache import SECURITY_HEADERS
 from .i18n import load_catalogs
-from .serve import lang_of
+from .serve import lang_cookie, lang_of
 
 __all__ = ["Limits", "PeopleWeb", "TooLarge", "add_people"]
 
@@ -129,7 +129,11 @@ class PeopleWeb:
             options=self.svc.election.options,
             **data,
         )
-        return Response(html, status, media_type="text/html; charset=utf-8", headers=NO_STORE)
+        resp = Response(html, status, media_type="text/html; charset=utf-8", headers=NO_STORE)
+        remember = lang_cookie(request).get("set-cookie")
+        if remember:  # as the portal does: the language asked for sticks across forms
+            resp.headers.append("set-cookie", remember)
+        return resp
 
 
 def _is_form(request: Request) -> bool:

@@ -25,7 +25,7 @@ from .i18n import LANGS, pick_lang
 from .render import Page, ServerLinks
 from .site import Site
 
-__all__ = ["cached_json", "cached_page", "envelope", "error_response", "lang_of", "wants_json"]
+__all__ = ["cached_json", "cached_page", "envelope", "error_response", "lang_cookie", "lang_of", "wants_json"]
 
 log = logging.getLogger("actas.web")
 VARY_PAGE = "Accept-Encoding, Accept, Cookie"
@@ -44,7 +44,8 @@ def lang_of(request: Request) -> str:
     return pick_lang(request.query_params.get("lang"), request.cookies.get("lang"))
 
 
-def _lang_cookie(request: Request) -> dict[str, str]:
+def lang_cookie(request: Request) -> dict[str, str]:
+    """Headers that remember a language asked for with ``?lang=`` (none otherwise)."""
     asked = request.query_params.get("lang")
     if asked in LANGS and asked != request.cookies.get("lang"):
         return {
@@ -79,7 +80,7 @@ async def cached_page(
         entry = await run_in_threadpool(make)
         site.cache.put(key, entry)
     modified = http_date(snap.modified)
-    cookie = _lang_cookie(request)
+    cookie = lang_cookie(request)
     if "lang" not in request.query_params:
         variant = "json" if as_json else lang
         _remember(site, request, variant, snap.key, entry, modified, VARY_PAGE)
