@@ -48,6 +48,7 @@ __all__ = [
     "TABLES_PARQUET",
     "VERIFIER_KEY",
     "Row",
+    "column_rows",
     "counts_from_json",
     "counts_to_json",
     "dumps",
@@ -60,8 +61,10 @@ __all__ = [
     "region_columns",
     "region_row",
     "render_csv",
+    "render_csv_columns",
     "submission_json",
     "table_arrays",
+    "table_column_values",
     "table_columns",
     "table_json",
     "table_row",
@@ -241,6 +244,45 @@ def table_row(election: Election, r: TableResult) -> Row:
     for i, cand in enumerate(election.candidates):
         row[f"votes_{cand.id}"] = None if c is None else c.votes[i]
     return row
+
+
+def table_column_values(election: Election, results: Sequence[TableResult]) -> dict[str, list[Any]]:
+    """:func:`table_row` of every result, by column (``table_columns`` order), without a
+    dict per row: what the verifier renders ``tables.csv`` from and compares the
+    Parquet copy with."""
+    counts = [r.counts for r in results]
+    out: dict[str, list[Any]] = {
+        "table_id": [r.table_id for r in results],
+        "status": [r.status.value for r in results],
+        "agreeing": [r.agreeing for r in results],
+        "channels": [";".join(r.channels) for r in results],
+        "seqs": [";".join(map(str, r.seqs)) for r in results],
+        "differing": [";".join(r.differing) for r in results],
+        "valid": [None if c is None else sum(c.votes) for c in counts],
+    }
+    for name in _COUNT_FIELDS:
+        get = operator.attrgetter(name)
+        out[name] = [None if c is None else get(c) for c in counts]
+    for i, cand in enumerate(election.candidates):
+        out[f"votes_{cand.id}"] = [None if c is None else c.votes[i] for c in counts]
+    return out
+
+
+def column_rows(columns: Sequence[str], values: Mapping[str, Sequence[Any]]) -> list[Row]:
+    """Rows (dicts) from values by column: the inverse of :func:`table_column_values`."""
+    return [
+        dict(zip(columns, row, strict=True))
+        for row in zip(*(values[c] for c in columns), strict=True)
+    ]
+
+
+def render_csv_columns(columns: Sequence[str], values: Mapping[str, Sequence[Any]]) -> bytes:
+    """:func:`render_csv` of the rows whose values by column are ``values``."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(columns)
+    w.writerows(zip(*(values[c] for c in columns), strict=True))
+    return buf.getvalue().encode("utf-8")
 
 
 def table_arrays(results: Sequence[TableResult], n_candidates: int) -> TableArrays:

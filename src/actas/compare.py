@@ -96,16 +96,24 @@ class Compare:
         data: bytes | None,
         path: str,
         columns: Sequence[str],
-        expected: Sequence[b.Row],
+        expected: Sequence[b.Row] | Callable[[], Sequence[b.Row]],
         key: tuple[str, ...],
         what: str,
+        canonical: bytes | None = None,
     ) -> None:
-        """``data`` must be ``bundle.render_csv(columns, expected)``; say how it is not."""
+        """``data`` must be ``bundle.render_csv(columns, expected)``; say how it is not.
+
+        ``canonical``, when given, is that rendering already made; ``expected``
+        may then be a function that builds the rows, called only when the bytes differ.
+        """
         if data is None:
             return
-        canonical = b.render_csv(columns, expected)
+        if canonical is None:
+            expected = expected() if callable(expected) else expected
+            canonical = b.render_csv(columns, expected)
         if data == canonical:
             return
+        expected = expected() if callable(expected) else expected
         before = self.total
         try:
             reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""))
@@ -151,11 +159,22 @@ class Compare:
         self,
         path: str,
         found: Mapping[str, Sequence[Any]],
-        expected: Sequence[b.Row],
+        expected: Sequence[b.Row] | Callable[[], Sequence[b.Row]],
         key: tuple[str, ...],
         what: str,
+        by_column: Mapping[str, Sequence[Any]] | None = None,
     ) -> None:
-        """Typed columns (a Parquet copy) against the expected rows, in the same order."""
+        """Typed columns (a Parquet copy) against the expected rows, in the same order.
+
+        ``by_column``, when given, holds the expected values by column (all of
+        them, in order); ``expected`` may then be a function that builds the rows,
+        called only when something differs.
+        """
+        if by_column is not None:
+            names = list(by_column) if len(next(iter(by_column.values()), ())) else list(found)
+            if list(found) == names and all(list(found[c]) == list(by_column[c]) for c in names):
+                return
+        expected = expected() if callable(expected) else expected
         names = list(expected[0]) if expected else list(found)
         if list(found) == names and all(list(found[c]) == [r[c] for r in expected] for c in names):
             return

@@ -6,13 +6,14 @@ compares bytes. :func:`actas.bundle.dumps` of :func:`actas.bundle.submission_jso
 (or ``table_json``) builds a dict per line and has ``json`` sort its keys;
 :class:`Renderer` writes the same text with the keys already in order and the
 candidate and option ids sorted once per election. Property tests hold the two
-to the same bytes (``tests/property/test_render_props.py``); anything unusual
-(a finding, a value that is not an integer) is handed to the general route.
+to the same bytes (``tests/property/test_render_props.py``); a line with
+findings is handed to the general route. Counts are integers (every reader
+gives integers; ``bundle.counts_from_json`` refuses anything else).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from json.encoder import encode_basestring as _str  # what ensure_ascii=False writes
 from typing import Any
 
@@ -21,10 +22,6 @@ from .model import Counts, Election, Finding
 from .reconcile import TableResult
 
 __all__ = ["Renderer"]
-
-
-def _plain(values: Sequence[Any]) -> bool:
-    return all(type(v) is int for v in values)
 
 
 class Renderer:
@@ -43,11 +40,8 @@ class Renderer:
         """``dumps(counts_to_json(election, c))``."""
         votes, options = c.votes, c.options
         extra = (c.ballots, c.invalid, c.null, c.registered, c.valid_reported)
-        if (
-            len(votes) != len(self._votes)
-            or not _plain(votes)
-            or (options is not None and (len(options) != len(self._options) or not _plain(options)))
-            or not all(v is None or type(v) is int for v in extra)
+        if len(votes) != len(self._votes) or (
+            options is not None and len(options) != len(self._options)
         ):
             return b.dumps(b.counts_to_json(self.election, c))
         ballots, invalid, null, registered, valid_reported = extra
@@ -117,8 +111,6 @@ class Renderer:
             counts, valid = "null", "null"
         else:
             counts, valid = self.counts(c), str(c.valid)
-        if not _plain(r.seqs) or type(r.agreeing) is not int:
-            return b.dumps(b.table_json(self.election, r))
         channels = ",".join([_str(x) for x in r.channels])
         differing = ",".join([_str(x) for x in r.differing])
         seqs = ",".join(map(str, r.seqs))
@@ -127,3 +119,62 @@ class Renderer:
             f'"differing":[{differing}],"seqs":[{seqs}],"status":{_str(str(r.status))},'
             f'"table_id":{_str(r.table_id)},"valid":{valid}}}'
         )
+
+    # ----------------------------------------------------------------- results.json
+
+    def region(self, obj: Mapping[str, Any]) -> str:
+        """``dumps(obj)`` for a region's result (:func:`actas.tally.tally_to_json`)."""
+        tables, registered, candidates = (
+            obj.get("tables"),
+            obj.get("registered"),
+            obj.get("candidates"),
+        )
+        if (
+            obj.keys() != _REGION
+            or not isinstance(tables, dict)
+            or tables.keys() != _TABLES
+            or not isinstance(registered, dict)
+            or registered.keys() != _REGISTERED
+            or not isinstance(candidates, list)
+            or not all(isinstance(c, dict) and c.keys() == _CANDIDATE for c in candidates)
+        ):
+            return b.dumps(obj)
+        cands = ",".join(
+            [
+                f'{{"id":{_value(c["id"])},"name":{_value(c["name"])},"share":{_value(c["share"])},'
+                f'"short":{_value(c["short"])},"votes":{_value(c["votes"])}}}'
+                for c in candidates
+            ]
+        )
+        t, r = tables, registered
+        return (
+            f'{{"candidates":[{cands}],"code":{_value(obj["code"])},'
+            f'"election":{_value(obj["election"])},"level":{_value(obj["level"])},'
+            f'"name":{_value(obj["name"])},"null":{_value(obj["null"])},'
+            f'"registered":{{"coverage":{_value(r["coverage"])},"covered":{_value(r["covered"])},'
+            f'"expected":{_value(r["expected"])},"tables_known":{_value(r["tables_known"])}}},'
+            f'"tables":{{"conflict":{_value(t["conflict"])},"counted":{_value(t["counted"])},'
+            f'"coverage":{_value(t["coverage"])},"expected":{_value(t["expected"])},'
+            f'"reported":{_value(t["reported"])}}},'
+            f'"turnout":{_value(obj["turnout"])},"valid":{_value(obj["valid"])}}}'
+        )
+
+
+_REGION = frozenset(
+    ("election", "level", "code", "name", "tables", "registered", "turnout", "valid", "null")
+) | {"candidates"}
+_TABLES = frozenset(("counted", "reported", "conflict", "expected", "coverage"))
+_REGISTERED = frozenset(("covered", "tables_known", "expected", "coverage"))
+_CANDIDATE = frozenset(("id", "name", "short", "votes", "share"))
+
+
+def _value(v: Any) -> str:
+    """A scalar as canonical JSON: strings escaped, integers and floats as ``repr``."""
+    if v is None:
+        return "null"
+    t = type(v)
+    if t is str:
+        return str(_str(v))
+    if t is int or t is float:
+        return repr(v)
+    return b.dumps(v)

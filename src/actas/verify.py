@@ -40,7 +40,7 @@ import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -52,7 +52,7 @@ from .compare import Compare
 from .errors import DefinitionError, ProofError
 from .manifest import ImportMapping, parse_election, parse_mapping
 from .model import Election, TableId
-from .reconcile import TableResult, reconcile
+from .reconcile import TableResult, Version, reconcile
 from .rederive import Derived, Mapper, Rederive
 from .render import Renderer
 from .tally import Registry, expected_from_registry, fill_registered, tally_all, tally_to_json
@@ -363,8 +363,8 @@ class _Run:
         self, election: Election, derived: Derived, read_parquet: ParquetReader | None
     ) -> list[TableResult]:
         """Step 6: reconcile every table again and compare the three renderings."""
-        versions = derived.versions
-        results = [r for t in sorted(versions) if (r := reconcile(TableId(t), versions[t]))]
+        versions = cast(dict[TableId, list[Version]], derived.versions)  # ids, by the scheme
+        results = [r for t in sorted(versions) if (r := reconcile(t, versions[t]))]
         self.count("tables", len(results))
         table_text = Renderer(election).table
         rendered = [table_text(r) for r in results]
@@ -377,10 +377,19 @@ class _Run:
             lines=rendered,
         )
         del rendered
-        rows = [b.table_row(election, r) for r in results]
         cols = b.table_columns(election)
-        self.cmp.csv(self.files.get(b.TABLES_CSV), b.TABLES_CSV, cols, rows, ("table_id",), "table")
-        self.parquet(b.TABLES_PARQUET, read_parquet, rows, ("table_id",), "table")
+        values = b.table_column_values(election, results)  # no dict per table unless needed
+
+        def rows() -> list[b.Row]:
+            return b.column_rows(cols, values)
+
+        canonical = b.render_csv_columns(cols, values)
+        key = ("table_id",)
+        self.cmp.csv(
+            self.files.get(b.TABLES_CSV), b.TABLES_CSV, cols, rows, key, "table", canonical
+        )
+        del canonical
+        self.parquet(b.TABLES_PARQUET, read_parquet, rows, key, "table", values)
         return results
 
     def regions(
@@ -413,7 +422,11 @@ class _Run:
                     _relax(obj, pub, derived)
         self.count("regions", len(expected))
         key = ("level", "code")
-        self.cmp.json_array(self.files.get(b.RESULTS_JSON), b.RESULTS_JSON, expected, key, "region")
+        region_text = Renderer(election).region
+        rendered = [region_text(o) for o in expected]
+        data = self.files.get(b.RESULTS_JSON)
+        self.cmp.json_array(data, b.RESULTS_JSON, expected, key, "region", lines=rendered)
+        del rendered
         rows = [b.region_row(election, o) for o in expected]
         cols = b.region_columns(election)
         self.cmp.csv(self.files.get(b.RESULTS_CSV), b.RESULTS_CSV, cols, rows, key, "region")
@@ -423,9 +436,10 @@ class _Run:
         self,
         path: str,
         reader: ParquetReader | None,
-        rows: list[b.Row],
+        rows: list[b.Row] | Callable[[], list[b.Row]],
         key: tuple[str, ...],
         what: str,
+        by_column: Mapping[str, Sequence[Any]] | None = None,
     ) -> None:
         data = self.files.get(path)
         if reader is None:
@@ -440,7 +454,7 @@ class _Run:
         except ValueError as exc:
             self.fail("file.unreadable", path, str(exc))
             return
-        self.cmp.columns(path, found, rows, key, what)
+        self.cmp.columns(path, found, rows, key, what, by_column)
         self.count("parquet_files")
 
     def previous(

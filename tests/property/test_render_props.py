@@ -10,6 +10,7 @@ from actas.elections import load_builtin
 from actas.model import Counts, Finding, Severity
 from actas.reconcile import Status, TableResult
 from actas.render import Renderer
+from actas.tally import Expected, RegionTally, tally_to_json
 
 VE = load_builtin("ve-2024")
 RU = load_builtin("ru-2012")
@@ -97,3 +98,59 @@ def test_table_element(  # type: ignore[no-untyped-def]
 ) -> None:
     r = TableResult(table_id, status, c, seqs, agreeing, channels, differing)
     assert Renderer(VE).table(r) == b.dumps(b.table_json(VE, r))
+
+
+@SETTINGS
+@given(
+    st.lists(
+        st.builds(
+            TableResult,
+            text,
+            st.sampled_from(list(Status)),
+            st.one_of(st.none(), counts()),
+            st.lists(st.integers(0, 10**9), min_size=1, max_size=3).map(tuple),
+            st.integers(0, 5),
+            st.lists(text, max_size=2).map(tuple),
+            st.lists(st.sampled_from(["votes", "null"]), max_size=2).map(tuple),
+        ),
+        max_size=6,
+    )
+)
+def test_table_columns_are_the_rows(results: list[TableResult]) -> None:
+    cols = b.table_columns(VE)
+    values = b.table_column_values(VE, results)
+    rows = [b.table_row(VE, r) for r in results]
+    assert list(values) == cols
+    assert b.column_rows(cols, values) == rows
+    assert b.render_csv_columns(cols, values) == b.render_csv(cols, rows)
+
+
+@SETTINGS
+@given(
+    st.sampled_from([VE, RU]),
+    st.integers(-1, 2),
+    text,
+    st.data(),
+)
+def test_region_element(election, level: int, code: str, data: st.DataObject) -> None:  # type: ignore[no-untyped-def]
+    k = len(election.candidates)
+    n = st.integers(0, 10**8)
+    t = RegionTally(
+        level=min(level, len(election.levels) - 1),
+        code=code,
+        tables_reported=data.draw(n),
+        tables_counted=data.draw(n),
+        tables_conflict=data.draw(n),
+        tables_with_registered=data.draw(n),
+        registered=data.draw(n),
+        cast_where_registered=data.draw(n),
+        valid=data.draw(n),
+        null=data.draw(n),
+        votes=tuple(data.draw(n) for _ in range(k)),
+        expected=Expected(data.draw(st.one_of(st.none(), n)), data.draw(st.one_of(st.none(), n))),
+    )
+    names = data.draw(st.dictionaries(st.just(code), text, max_size=1))
+    obj = tally_to_json(election, t, names)
+    assert Renderer(election).region(obj) == b.dumps(obj)
+    obj["tables"]["expected"] = data.draw(st.one_of(st.none(), n, st.floats(0, 1)))  # relaxed
+    assert Renderer(election).region(obj) == b.dumps(obj)
