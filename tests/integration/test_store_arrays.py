@@ -85,3 +85,31 @@ def test_bulk_reads_match_the_rows(store: SqlStore, monkeypatch: pytest.MonkeyPa
     assert {t: r for t, r in bulk_map.items() if r >= 0} == {
         t: r for t, r in store.registry().items() if r is not None
     }
+
+
+def test_region_results_write_only_what_changed(store: SqlStore) -> None:
+    def stored() -> list[tuple[str, int, str, str]]:
+        out = []
+        for level in (-1, 0, 1):
+            out += [(c, level, n, d) for c, n, d in store.region_results(level)]
+        return sorted(out)
+
+    rows = [("", -1, "", "n")] + [(f"{i:02d}", 0, f"S{i}", f"s{i}") for i in range(1, 30)]
+    rows += [(f"01{i:02d}", 1, f"M{i}", f"m{i}") for i in range(1, 40)]
+    with store.write() as conn:
+        store.put_region_results(conn, rows)
+    assert stored() == sorted(rows)
+    # a few change (numbers, a name, a level), one goes away: the rest stay as they are
+    few = [r for r in rows if r[0] != "0105"]
+    few[0] = ("", -1, "", "n2")
+    few[3] = (few[3][0], 0, "renamed", few[3][3])
+    few[40] = (few[40][0], 0, few[40][2], few[40][3])
+    with store.write() as conn:
+        store.put_region_results(conn, few)
+    assert stored() == sorted(few)
+    # most change: everything is replaced
+    most = [(c, lv, n, d + "x") for c, lv, n, d in few[:50]]
+    with store.write() as conn:
+        store.put_region_results(conn, most)
+        store.put_region_results(conn, most)
+    assert stored() == sorted(most)

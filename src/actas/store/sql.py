@@ -642,9 +642,29 @@ class SqlStore:
     def put_region_results(
         self, conn: Connection, rows: Sequence[tuple[str, int, str, str]]
     ) -> None:
-        """Replace every region's packed tally: (code, level, name, packed)."""
-        conn.execute(delete(s.region_results))
-        insert_rows(conn, s.region_results, ("code", "level", "name", "data"), rows)
+        """Replace every region's packed tally with ``rows``: (code, level, name, packed).
+
+        Regions stored exactly as given are left alone, so a re-tally after a small
+        import writes only the regions it changed (readers see less churn); when
+        most change, everything is replaced at once.
+        """
+        stored = {
+            str(code): (int(level), str(name), str(data))
+            for code, level, name, data in conn.exec_driver_sql(
+                "SELECT code, level, name, data FROM region_results"
+            )
+        }
+        fresh = [r for r in rows if stored.get(r[0]) != (r[1], r[2], r[3])]
+        keep = {r[0] for r in rows}
+        gone = [code for code in stored if code not in keep]
+        stale = gone + [r[0] for r in fresh if r[0] in stored]
+        if 2 * len(stale) > len(stored):
+            conn.execute(delete(s.region_results))
+            fresh = list(rows)
+        else:
+            for where in _matching(conn, s.region_results.c.code, stale):
+                conn.execute(delete(s.region_results).where(where))
+        insert_rows(conn, s.region_results, ("code", "level", "name", "data"), fresh)
 
     def region_result(self, code: str) -> tuple[str, str] | None:
         """(name, packed tally) of one region."""
