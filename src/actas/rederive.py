@@ -106,8 +106,8 @@ def reread_chunk(chunk: Chunk) -> list[JobResult]:
             out.append((job.seq, None, False, str(exc)))
             continue
         if job.line is not None and job.line == _render(render, job, reading):
-            # matched: the findings are not needed any more (and need not travel back)
-            reading = replay.Reading(reading.table_id, reading.counts, (), reading.region_names)
+            if reading.findings:  # matched: not needed any more (and need not travel back)
+                reading = replay.Reading(reading.table_id, reading.counts, (), reading.region_names)
             out.append((job.seq, reading, True, ""))
         else:
             out.append((job.seq, reading, False, ""))
@@ -238,6 +238,8 @@ class Rederive:
                 results[done[0]] = done
         del jobs
         # 3. in log order: names, versions, and every line that is not exactly as expected
+        matched_rows = 0  # counted once at the end: rows whose line is exactly as expected
+        versions = derived.versions
         for i, leaf in enumerate(leaves):
             line = lines[i] if i < len(lines) else None
             if i in self.registry_names:  # a registry's names, in their place in the log
@@ -254,16 +256,21 @@ class Rederive:
                 if reading is None:
                     self._unreadable(i, leaf, self.bindings[bid], error)
                 else:
-                    self.count("records_rederived")
                     names = derived.names
                     for code, name in reading.region_names.items():
                         if code not in names:
                             names[code] = (name, names_strict)
                     if matched:
-                        self.count("submissions")
-                        self.count("findings_rederived")
-                        self._version(derived, i, leaf, reading.table_id, reading.counts)
+                        matched_rows += 1
+                        table_id, counts = reading.table_id, reading.counts
+                        if table_id is not None and counts is not None:
+                            version = Version(i, leaf.channel, counts, False)
+                            if table_id in versions:
+                                versions[table_id].append(version)
+                            else:
+                                versions[table_id] = [version]
                         continue
+                    self.count("records_rederived")
             if line is None:
                 continue
             pub = self._parse(i, line, leaf)
@@ -283,6 +290,9 @@ class Rederive:
                 if counts is not None:
                     self.count(f"counts_not_rederived_{leaf.kind}")
             self._version(derived, i, leaf, pub.table_id, counts)
+        if matched_rows:
+            for name in ("records_rederived", "submissions", "findings_rederived"):
+                self.count(name, matched_rows)
         n = len(leaves)
         if len(lines) > n:
             self.cmp.fail(

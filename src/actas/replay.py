@@ -24,7 +24,7 @@ from typing import Any
 from . import rules
 from .leaf import LEAF_PREFIX, MAX_INLINE_RAW, decode_leaf, inline_raw
 from .manifest import ImportMapping
-from .model import Counts, Election, Finding, Severity, SubmissionKind, TableId
+from .model import Counts, Election, Finding, RegionCode, Severity, SubmissionKind, TableId
 from .records import Header, header_for, read_row
 
 __all__ = [
@@ -122,6 +122,8 @@ _PLAIN_LEAF = re.compile(
     rf'(?:,"name":"(?P<name>{_S})")?(?:,"row":(?P<row>0|-?[1-9][0-9]{{0,17}}))?'
     rf'(?:,"sha256":"(?P<file>{_S})")?\}},"v":1\}}'.encode("ascii")
 )
+# one member, a plain string: canonical as it stands (the usual row's photo_url)
+_PLAIN_META = re.compile(rf'\{{"{_S}":"{_S}"\}}'.encode("ascii"))
 _META_DECODER = json.JSONDecoder(parse_float=str, parse_constant=str)
 _META_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
@@ -142,7 +144,7 @@ def _plain_info(leaf: bytes, election_id: str) -> LeafInfo | None:
     )
     if election != election_id.encode() or kind.decode() not in _KINDS:
         return None
-    if meta is not None:
+    if meta is not None and _PLAIN_META.fullmatch(meta) is None:
         try:  # every value a string or an integer, and the object canonical
             obj = _META_DECODER.decode(meta.decode("ascii"))
         except ValueError:
@@ -250,7 +252,7 @@ class Reading:
     table_id: TableId | None
     counts: Counts | None
     findings: tuple[Finding, ...]
-    region_names: Mapping[str, str]
+    region_names: Mapping[RegionCode, str]
 
 
 def parse_event(raw: bytes) -> ImportEvent:
@@ -413,5 +415,5 @@ def reread(binding: Binding, raw: bytes, row: int, context: rules.Context) -> Re
     findings = reading.findings
     if reading.counts is not None and reading.table_id is not None:
         findings = findings + tuple(rules.check(reading.table_id, reading.counts, context))
-    names = {str(code): name for code, name in reading.region_names.items()}
-    return Reading(reading.table_id, reading.counts, findings, names)
+    # region codes are strings (RegionCode is a NewType): the reader's fresh dict will do
+    return Reading(reading.table_id, reading.counts, findings, reading.region_names)
