@@ -33,6 +33,15 @@ class Renderer:
         self._votes = tuple((_str(cid) + ":", i) for cid, i in cands)
         opts = sorted((o.id, i) for i, o in enumerate(election.options))
         self._options = tuple((_str(oid) + ":", i) for oid, i in opts)
+        # a region's candidates, in election order: the constant text around share and votes
+        self._cand_ids = [c.id for c in election.candidates]
+        self._cand_text = tuple(
+            (
+                f'{{"id":{_str(c.id)},"name":{_str(c.name)},"share":',
+                f',"short":{_str(c.short)},"votes":',
+            )
+            for c in election.candidates
+        )
 
     # ----------------------------------------------------------------- counts
 
@@ -139,13 +148,25 @@ class Renderer:
             or not all(isinstance(c, dict) and c.keys() == _CANDIDATE for c in candidates)
         ):
             return b.dumps(obj)
-        cands = ",".join(
-            [
-                f'{{"id":{_value(c["id"])},"name":{_value(c["name"])},"share":{_value(c["share"])},'
-                f'"short":{_value(c["short"])},"votes":{_value(c["votes"])}}}'
-                for c in candidates
-            ]
-        )
+        if [c["id"] for c in candidates] == self._cand_ids and all(
+            c["name"] == cand.name and c["short"] == cand.short
+            for c, cand in zip(candidates, self.election.candidates, strict=True)
+        ):
+            cands = ",".join(
+                [
+                    f"{head}{_value(c['share'])}{mid}{_value(c['votes'])}}}"
+                    for (head, mid), c in zip(self._cand_text, candidates, strict=True)
+                ]
+            )
+        else:
+            cands = ",".join(
+                [
+                    f'{{"id":{_value(c["id"])},"name":{_value(c["name"])},'
+                    f'"share":{_value(c["share"])},"short":{_value(c["short"])},'
+                    f'"votes":{_value(c["votes"])}}}'
+                    for c in candidates
+                ]
+            )
         t, r = tables, registered
         return (
             f'{{"candidates":[{cands}],"code":{_value(obj["code"])},'

@@ -154,3 +154,5 @@ def test_region_element(election, level: int, code: str, data: st.DataObject) ->
     assert Renderer(election).region(obj) == b.dumps(obj)
     obj["tables"]["expected"] = data.draw(st.one_of(st.none(), n, st.floats(0, 1)))  # relaxed
     assert Renderer(election).region(obj) == b.dumps(obj)
+    obj["candidates"][0]["name"] = data.draw(text)  # not the election's: the general route
+    assert Renderer(election).region(obj) == b.dumps(obj)
