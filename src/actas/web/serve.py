@@ -25,7 +25,15 @@ from .i18n import LANGS, pick_lang
 from .render import Page, ServerLinks
 from .site import Site
 
-__all__ = ["cached_json", "cached_page", "envelope", "error_response", "lang_cookie", "lang_of", "wants_json"]
+__all__ = [
+    "cached_json",
+    "cached_page",
+    "envelope",
+    "error_response",
+    "lang_cookie",
+    "lang_of",
+    "wants_json",
+]
 
 log = logging.getLogger("actas.web")
 VARY_PAGE = "Accept-Encoding, Accept, Cookie"
