@@ -146,8 +146,14 @@ class Rederive:
         cmp: Compare,
         checks: dict[str, int],
         notes: list[str],
+        election_sha256: str = "",
+        mapping_hashes: Mapping[str, str] | None = None,
     ) -> None:
+        """``election_sha256``: of the bundle's election.toml; ``mapping_hashes``: format
+        name -> SHA-256 of the bundle's mappings/<format>.toml (what imports name)."""
         self.election = election
+        self.election_sha256 = election_sha256
+        self.mapping_hashes = mapping_hashes or {}
         self.mappings = mappings
         self.cmp = cmp
         self.checks = checks
@@ -330,13 +336,25 @@ class Rederive:
             return
         if event.sha256 != leaf.source.get("sha256"):
             self.cmp.fail("event.malformed", _lw(i), "the event names another file than its source")
+        if event.election_sha256 and self.election_sha256 != event.election_sha256:
+            self.cmp.fail(
+                "election.mismatch",
+                _lw(i),
+                f"the import was made under election definition {event.election_sha256}; "
+                f"the bundle's election.toml is {self.election_sha256 or '(absent)'}",
+            )
         mappings = self.mappings
-        if event.mapping_sha256:  # a custom mapping: the one logged before, never the bundle's
-            custom = self.logged_mappings.get(event.mapping_sha256)
+        if event.mapping_sha256 in self.logged_mappings:  # a custom mapping, logged before
+            custom = self.logged_mappings[event.mapping_sha256]
             mappings = {event.format: custom} if custom is not None else {}
-            if event.mapping_sha256 not in self.logged_mappings:
+        elif event.mapping_sha256:  # a built-in one: the bundle's copy must be that text
+            bundled = self.mapping_hashes.get(event.format)
+            if bundled != event.mapping_sha256:
+                mappings = {}
                 message = (
-                    f"the import names mapping {event.mapping_sha256}, no earlier leaf holds it"
+                    f"the import read its rows with mapping {event.mapping_sha256}; no earlier "
+                    f"leaf holds it and mappings/{event.format}.toml "
+                    + ("is absent" if bundled is None else f"is {bundled}")
                 )
                 self.cmp.fail("mapping.missing", _lw(i), message)
         binding = replay.bind(event, self.election, mappings)

@@ -228,7 +228,10 @@ class ImportEvent:
     format: str
     encoding: str
     header: str
-    mapping_sha256: str = ""  # a custom mapping, logged in an earlier EVENT leaf (channel mapping)
+    # the mapping the rows were read with: a custom one is logged in an earlier EVENT leaf
+    # (channel mapping); a built-in one is the bundle's mappings/<format>.toml
+    mapping_sha256: str = ""
+    election_sha256: str = ""  # the election definition the import was made under
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,10 +272,13 @@ def parse_event(raw: bytes) -> ImportEvent:
         if not isinstance(value, str):
             raise ValueError(f"{key} is missing or not a string")
         values[key] = value
-    custom = data.get("mapping_sha256", "")
-    if not isinstance(custom, str) or (custom and not _HEX64.fullmatch(custom)):
-        raise ValueError("mapping_sha256 is not a SHA-256")
-    return ImportEvent(**values, mapping_sha256=custom)
+    hashes = {}
+    for key in ("mapping_sha256", "election_sha256"):
+        value = data.get(key, "")
+        if not isinstance(value, str) or (value and not _HEX64.fullmatch(value)):
+            raise ValueError(f"{key} is not a SHA-256")
+        hashes[key] = value
+    return ImportEvent(**values, **hashes)
 
 
 def detect_delimiter(header: str) -> str:

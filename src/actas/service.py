@@ -20,7 +20,7 @@ from . import rules
 from .blobs import open_blobs
 from .elections import load_builtin_mappings, load_builtin_text
 from .errors import InputError, NotFound, StoreError
-from .export import ExportSummary, export_bundle
+from .export import ExportSummary, builtin_mapping_texts, export_bundle
 from .importer import open_table_file
 from .manifest import ImportMapping, parse_election, parse_mapping
 from .model import Election, Finding, Severity, Source, Submission, SubmissionKind, TableId
@@ -222,6 +222,14 @@ class Service:
             "encoding": table_file.encoding,
             "header": table_file.header_raw.decode(table_file.codec, "replace"),
         }
+        # the definitions the rows are read under, by hash: verify refuses a bundle whose
+        # election.toml or mappings/<format>.toml is not the text this import used
+        definition = self.store.get_meta("election")
+        if definition is not None:
+            event["election_sha256"] = hashlib.sha256(definition.encode("utf-8")).hexdigest()
+        builtin = builtin_mapping_texts(self.election).get(mapping.name)
+        if custom is None and builtin is not None:
+            event["mapping_sha256"] = hashlib.sha256(builtin.encode("utf-8")).hexdigest()
         before: list[Submission] = []  # a custom mapping's leaf comes before the event naming it
         if custom is not None and mapping_file is not None:
             event["mapping_sha256"] = hashlib.sha256(custom).hexdigest()

@@ -192,9 +192,22 @@ class _Run:
         mappings = self.mappings(election) if rederive else {}
         if not rederive:
             self.notes.append("rows were not re-read: the published counts were trusted")
-        derived = Rederive(election, mappings, self.cmp, self.checks, self.notes).run(
-            leaves, self.files.get(b.SUBMISSIONS), rederive, mapper
-        )
+        prefix = b.MAPPINGS_DIR + "/"
+        mapping_hashes = {
+            path[len(prefix) : -len(".toml")]: hashlib.sha256(data).hexdigest()
+            for path, data in self.files.items()
+            if path.startswith(prefix) and path.endswith(".toml")
+        }
+        definition = self.files.get(b.ELECTION)
+        derived = Rederive(
+            election,
+            mappings,
+            self.cmp,
+            self.checks,
+            self.notes,
+            hashlib.sha256(definition).hexdigest() if definition is not None else "",
+            mapping_hashes,
+        ).run(leaves, self.files.get(b.SUBMISSIONS), rederive, mapper)
         results = self.tables(election, derived, read_parquet)
         self.regions(election, results, derived, read_parquet)
         if previous is not None:

@@ -203,3 +203,42 @@ def test_a_registry_is_rederived_from_the_logged_file(tmp_path: Path) -> None:
     subs = files[b.SUBMISSIONS].replace(b.dumps(line).encode(), b.dumps(without).encode())
     report = verify(remanifest({**files, b.SUBMISSIONS: subs}))
     assert "record.findings_mismatch" in report.codes()
+
+
+def test_the_bundles_definitions_must_be_those_the_import_used(tmp_path: Path) -> None:
+    """A built-in mapping and the election definition are not logged as bytes (the
+    bundle carries them), but every import event names them by hash: swapping two
+    columns in mappings/cvzla.toml, or two candidates' names in election.toml, would
+    otherwise re-derive consistently wrong results that verify accepts."""
+    results = tmp_path / "results.csv"
+    results.write_bytes(
+        HEADER.encode()
+        + b"\n"
+        + row(1, 1, 1, 1, 1, 500, [100, 150, 0, 0, 0, 0, 0, 0, 0, 0])
+        + b"\n"
+    )
+    svc = _service(tmp_path)
+    try:
+        svc.import_file(results)
+        files = _export(svc, tmp_path)
+    finally:
+        svc.close()
+    [imported] = _events(files, "import")
+    event = json.loads(__import__("base64").b64decode(imported["raw"]))
+    assert event["format"] == "cvzla" and len(event["mapping_sha256"]) == 64
+    assert event["election_sha256"] == __import__("hashlib").sha256(files[b.ELECTION]).hexdigest()
+    report = verify(files, read_parquet=parquet_columns)
+    assert report.ok, report.failures
+
+    mapping = files["mappings/cvzla.toml"].decode()
+    swapped = mapping.replace('"EG"', '"@@"').replace('"NM"', '"EG"').replace('"@@"', '"NM"')
+    assert swapped != mapping
+    report = verify(remanifest({**files, "mappings/cvzla.toml": swapped.encode()}))
+    assert "mapping.missing" in report.codes()
+    assert "mappings/cvzla.toml is " in " ".join(str(f) for f in report.failures)
+
+    definition = files[b.ELECTION].decode()
+    renamed = definition.replace("Edmundo González", "Nicolás Maduro", 1)
+    assert renamed != definition
+    report = verify(remanifest({**files, b.ELECTION: renamed.encode()}))
+    assert "election.mismatch" in report.codes()
