@@ -1,6 +1,8 @@
 """Chromium fixtures shared by the e2e tests (helpers in ``browserkit``).
 
-``browser`` is launched once per session; ``pages`` opens pages in fresh contexts
+``browser`` is launched once per test module (not per session: Playwright's sync API
+keeps an asyncio event loop running in the main thread while it is open, and the
+integration tests that run after the e2e ones call ``asyncio.run()``); ``pages`` opens pages in fresh contexts
 (``pages(viewport=PHONE, base_url=…)``), closes them after the test and fails the test
 on any uncaught page error or dialog (``alert``, ``confirm``: a dialog would wait for
 a person); ``page`` is one desktop-sized page of ``pages``.
@@ -15,7 +17,7 @@ import pytest
 from browserkit import ARGS, CHROMIUM, DESKTOP, Pages, need_browser
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     need_browser()
     from playwright.sync_api import sync_playwright
