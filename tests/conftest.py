@@ -7,8 +7,12 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from actas.service import Service
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = (REPO / ".." / "shared" / "data").resolve()
@@ -80,6 +84,23 @@ def pg_database(admin_url: str) -> Iterator[str]:
 def new_pg_database(pg_admin_url: str) -> Callable[[], AbstractContextManager[str]]:
     """``with new_pg_database() as url:`` a fresh database for a longer-lived fixture."""
     return lambda: pg_database(pg_admin_url)
+
+
+@pytest.fixture
+def queued_svc(
+    new_pg_database: Callable[[], AbstractContextManager[str]], tmp_path: Path
+) -> Iterator[Service]:
+    """The demo election on a fresh PostgreSQL database with ``ACTAS_QUEUE=on``."""
+    from actas.service import Service
+    from actas.settings import Settings
+
+    with new_pg_database() as url:
+        env = {"ACTAS_DATABASE_URL": url, "ACTAS_QUEUE": "on"}
+        s = Service.init(Settings.from_env(env=env, home=tmp_path / "home"), "demo")
+        try:
+            yield s
+        finally:
+            s.close()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import warnings
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
@@ -17,7 +15,6 @@ from actas.cli import app as cli
 from actas.people import Role
 from actas.queue import QueueOptions
 from actas.service import Service
-from actas.settings import Settings
 from actas.uploads import public_error
 from actas.workers import run_worker
 from peoplekit import account, acta
@@ -31,16 +28,8 @@ ONCE = QueueOptions(max_attempts=1, backoff=0)  # one retry at once, then failed
 
 
 @pytest.fixture
-def svc(
-    new_pg_database: Callable[[], AbstractContextManager[str]], tmp_path: Path
-) -> Iterator[Service]:
-    with new_pg_database() as url:
-        env = {"ACTAS_DATABASE_URL": url, "ACTAS_QUEUE": "on"}
-        s = Service.init(Settings.from_env(env=env, home=tmp_path / "home"), "demo")
-        try:
-            yield s
-        finally:
-            s.close()
+def svc(queued_svc: Service) -> Service:
+    return queued_svc
 
 
 def actas(svc: Service, *args: str) -> str:

@@ -14,8 +14,6 @@ import subprocess
 import sys
 import time
 import warnings
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
 from pathlib import Path
 
 import psycopg
@@ -42,16 +40,8 @@ BASE = "https://testserver"
 
 
 @pytest.fixture
-def svc(
-    new_pg_database: Callable[[], AbstractContextManager[str]], tmp_path: Path
-) -> Iterator[Service]:
-    with new_pg_database() as url:
-        env = {"ACTAS_DATABASE_URL": url, "ACTAS_QUEUE": "on"}
-        s = Service.init(Settings.from_env(env=env, home=tmp_path / "home"), "demo")
-        try:
-            yield s
-        finally:
-            s.close()
+def svc(queued_svc: Service) -> Service:
+    return queued_svc
 
 
 def decode_jobs_left(settings: Settings) -> int:

@@ -29,8 +29,10 @@ __all__ = [
     "Entry",
     "EntryCache",
     "dump_json",
+    "etag_match",
     "http_date",
     "make_entry",
+    "not_modified_since",
     "respond",
 ]
 
@@ -87,14 +89,16 @@ def http_date(rfc3339: str) -> str | None:
     return format_datetime(moment.replace(microsecond=0), usegmt=True)
 
 
-def _etag_match(header: str, etag: str) -> bool:
+def etag_match(header: str, etag: str) -> bool:
+    """Whether an If-None-Match header names ``etag`` (weak comparison, or ``*``)."""
     if header.strip() == "*":
         return True
     bare = etag.removeprefix("W/")
     return any(t.strip().removeprefix("W/") == bare for t in header.split(","))
 
 
-def _not_modified_since(header: str, last_modified: str) -> bool:
+def not_modified_since(header: str, last_modified: str) -> bool:
+    """Whether an If-Modified-Since header is at or after ``last_modified`` (HTTP dates)."""
     try:
         return parsedate_to_datetime(last_modified) <= parsedate_to_datetime(header)
     except (TypeError, ValueError):
@@ -122,8 +126,8 @@ def respond(
     if status == 200:
         inm = request.headers.get("if-none-match")
         ims = request.headers.get("if-modified-since")
-        if (inm is not None and _etag_match(inm, entry.etag)) or (
-            inm is None and ims and last_modified and _not_modified_since(ims, last_modified)
+        if (inm is not None and etag_match(inm, entry.etag)) or (
+            inm is None and ims and last_modified and not_modified_since(ims, last_modified)
         ):
             return Response(status_code=304, headers=headers)
     body = entry.body

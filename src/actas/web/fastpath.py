@@ -17,11 +17,10 @@ import threading
 from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .cache import SECURITY_HEADERS, Entry, Versioned
+from .cache import SECURITY_HEADERS, Entry, Versioned, etag_match, not_modified_since
 from .i18n import DEFAULT, LANGS
 
 __all__ = ["FastCache", "FastPath", "variant"]
@@ -108,20 +107,6 @@ def _lang(cookie: str) -> str:
     return DEFAULT
 
 
-def _etag_match(header: str, etag: str) -> bool:
-    if header.strip() == "*":
-        return True
-    bare = etag.removeprefix("W/")
-    return any(t.strip().removeprefix("W/") == bare for t in header.split(","))
-
-
-def _not_modified_since(header: str, last_modified: str) -> bool:
-    try:
-        return parsedate_to_datetime(last_modified) <= parsedate_to_datetime(header)
-    except (TypeError, ValueError):
-        return False
-
-
 class FastPath:
     """ASGI middleware answering remembered GETs from a :class:`FastCache`."""
 
@@ -161,8 +146,8 @@ class FastPath:
             await self.app(scope, receive, send)
             return
         entry = hit.entry
-        if (inm and _etag_match(inm, entry.etag)) or (
-            not inm and ims and hit.last_modified and _not_modified_since(ims, hit.last_modified)
+        if (inm and etag_match(inm, entry.etag)) or (
+            not inm and ims and hit.last_modified and not_modified_since(ims, hit.last_modified)
         ):
             await send({"type": "http.response.start", "status": 304, "headers": hit.not_modified})
             await send({"type": "http.response.body", "body": b""})
