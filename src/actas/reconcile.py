@@ -90,11 +90,9 @@ def reconcile(
 ) -> TableResult | None:
     """Reconcile the versions of one table; ``None`` when none is considered."""
     versions = list(versions)
-    if len(versions) == 1:  # most tables: one reading, taken as it is
+    if len(versions) == 1 and not versions[0].decision:  # most tables: one reading, as it is
         v = versions[0]
-        if v.decision or (channels is not None and v.channel not in channels):
-            pass  # the general route below
-        else:
+        if channels is None or v.channel in channels:
             return TableResult(table_id, Status.SINGLE, v.counts, (v.seq,), 1, (v.channel,))
     chosen = sorted(
         (v for v in versions if channels is None or v.channel in channels or v.decision),

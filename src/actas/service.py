@@ -8,6 +8,7 @@ svc.results(level=0)
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
@@ -138,6 +139,18 @@ class Service:
 
     # ----------------------------------------------------------------- importing
 
+    @functools.cached_property
+    def _definition_hashes(self) -> tuple[str, dict[str, str]]:
+        """SHA-256 of the stored election definition and of each built-in mapping's text
+        (what every import event names); read once, since neither changes after init."""
+        definition = self.store.get_meta("election")
+        election = hashlib.sha256(definition.encode("utf-8")).hexdigest() if definition else ""
+        mappings = {
+            name: hashlib.sha256(text.encode("utf-8")).hexdigest()
+            for name, text in builtin_mapping_texts(self.election).items()
+        }
+        return election, mappings
+
     def mappings(self) -> list[ImportMapping]:
         return load_builtin_mappings(self.election)
 
@@ -224,12 +237,11 @@ class Service:
         }
         # the definitions the rows are read under, by hash: verify refuses a bundle whose
         # election.toml or mappings/<format>.toml is not the text this import used
-        definition = self.store.get_meta("election")
-        if definition is not None:
-            event["election_sha256"] = hashlib.sha256(definition.encode("utf-8")).hexdigest()
-        builtin = builtin_mapping_texts(self.election).get(mapping.name)
-        if custom is None and builtin is not None:
-            event["mapping_sha256"] = hashlib.sha256(builtin.encode("utf-8")).hexdigest()
+        definition_sha256, builtin_sha256 = self._definition_hashes
+        if definition_sha256:
+            event["election_sha256"] = definition_sha256
+        if custom is None and mapping.name in builtin_sha256:
+            event["mapping_sha256"] = builtin_sha256[mapping.name]
         before: list[Submission] = []  # a custom mapping's leaf comes before the event naming it
         if custom is not None and mapping_file is not None:
             event["mapping_sha256"] = hashlib.sha256(custom).hexdigest()
