@@ -18,6 +18,7 @@ from .model import Counts, Election, Finding, RegionCode, Severity, TableId
 __all__ = ["Header", "RowReading", "header_for", "read_row"]
 
 _MAX_COUNT = 10_000_000  # larger than any polling station anywhere
+_ROLES = ("registered", "valid", "null", "invalid", "ballots")  # the count roles beside votes
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,7 +206,7 @@ def _read_any(h: Header, fields: Sequence[str], row_width: int | None = None) ->
             return None
         return _int(fields[h.index[col]], col, findings, tid)
 
-    extra = {r: number(r) for r in ("registered", "valid", "null", "invalid", "ballots")}
+    extra = {r: number(r) for r in _ROLES}
     if len(findings) > bad_before or any(v is None for v in votes) or table_id is None:
         return RowReading(table_id, None, tuple(findings), names, meta)
     counts = Counts(
@@ -273,7 +274,7 @@ def _plan(h: Header) -> _Plan | None:
         )
         pos = match.end()
     extras: list[tuple[str, tuple[int, ...] | None]] = []
-    for role in ("registered", "valid", "null", "invalid", "ballots"):
+    for role in _ROLES:
         group = m.column_sums.get(role)
         col = m.columns.get(role)
         if group is not None:
@@ -353,9 +354,6 @@ def _clean_id(p: _Plan, fields: Sequence[str]) -> str | None:
         pieces.append(value)
     pieces.append(p.id_tail)
     return "".join(pieces)
-
-
-_ROLES = ("registered", "valid", "null", "invalid", "ballots")
 
 
 def _clean_extras(p: _Plan, fields: Sequence[str]) -> dict[str, int | None] | None:
