@@ -209,8 +209,15 @@ def _read_any(h: Header, fields: Sequence[str], row_width: int | None = None) ->
     extra = {r: number(r) for r in _ROLES}
     if len(findings) > bad_before or any(v is None for v in votes) or table_id is None:
         return RowReading(table_id, None, tuple(findings), names, meta)
-    counts = Counts(
-        votes=tuple(v for v in votes if v is not None),
+    counts = _counts(tuple(v for v in votes if v is not None), options, extra)
+    return RowReading(table_id, counts, tuple(findings), names, meta)
+
+
+def _counts(
+    votes: tuple[int, ...], options: tuple[int, ...] | None, extra: dict[str, int | None]
+) -> Counts:
+    return Counts(
+        votes=votes,
         options=options,
         null=extra["null"],
         invalid=extra["invalid"],
@@ -218,7 +225,6 @@ def _read_any(h: Header, fields: Sequence[str], row_width: int | None = None) ->
         ballots=extra["ballots"],
         valid_reported=extra["valid"],
     )
-    return RowReading(table_id, counts, tuple(findings), names, meta)
 
 
 # ----------------------------------------------------------------- the fast path
@@ -423,13 +429,4 @@ def _read_clean(p: _Plan, fields: Sequence[str]) -> RowReading | None:
         value = fields[col].strip()
         if value:
             meta[role] = value[:500]
-    counts = Counts(
-        votes=votes,
-        options=options,
-        null=extra["null"],
-        invalid=extra["invalid"],
-        registered=extra["registered"],
-        ballots=extra["ballots"],
-        valid_reported=extra["valid"],
-    )
-    return RowReading(TableId(tid), counts, (), names, meta)
+    return RowReading(TableId(tid), _counts(votes, options, extra), (), names, meta)
