@@ -28,7 +28,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from json.encoder import encode_basestring_ascii as _str
 from typing import Any
 
@@ -40,6 +40,7 @@ __all__ = [
     "canonical_json",
     "decode_leaf",
     "encode_leaf",
+    "encode_leaves",
     "inline_raw",
 ]
 
@@ -107,6 +108,20 @@ def entry_of(election_id: str, sub: Submission) -> dict[str, Any]:
     return entry
 
 
+def _meta_json(meta: Mapping[str, Any]) -> str | None:
+    """The canonical JSON of a plain ``meta`` (str -> str/int); None for anything else."""
+    parts = []
+    for k in sorted(meta):
+        v = meta[k]
+        if type(v) is str:
+            parts.append(f"{_str(k)}:{_str(v)}")
+        elif type(v) is int:
+            parts.append(f"{_str(k)}:{v}")
+        else:
+            return None
+    return "{" + ",".join(parts) + "}"
+
+
 def encode_leaf(election_id: str, sub: Submission) -> bytes:
     """``LEAF_PREFIX + canonical_json(entry_of(election_id, sub))``, built directly.
 
@@ -115,19 +130,12 @@ def encode_leaf(election_id: str, sub: Submission) -> bytes:
     building a dict for ``json.dumps`` to sort; a property test holds the two
     to the same bytes. Anything unusual in ``meta`` takes the general route.
     """
-    meta = sub.meta
     meta_json = ""
-    if meta:
-        parts = []
-        for k in sorted(meta):
-            v = meta[k]
-            if type(v) is str:
-                parts.append(f"{_str(k)}:{_str(v)}")
-            elif type(v) is int:
-                parts.append(f"{_str(k)}:{v}")
-            else:  # checked (and refused if need be) by the general route
-                return LEAF_PREFIX + canonical_json(entry_of(election_id, sub), check=False)
-        meta_json = "{" + ",".join(parts) + "}"
+    if sub.meta:
+        found = _meta_json(sub.meta)
+        if found is None:  # checked (and refused if need be) by the general route
+            return LEAF_PREFIX + canonical_json(entry_of(election_id, sub), check=False)
+        meta_json = found
     raw = sub.raw
     kind = str(sub.kind)
     out = ["{"]
@@ -153,6 +161,75 @@ def encode_leaf(election_id: str, sub: Submission) -> bytes:
         out.append(f',"sha256":{_str(src.sha256)}')
     out.append('},"v":1}')
     return LEAF_PREFIX + "".join(out).encode("ascii")
+
+
+def encode_leaves(election_id: str, subs: Iterable[Submission]) -> list[bytes]:
+    """``[encode_leaf(election_id, s) for s in subs]``, faster for an import's rows.
+
+    The rows of one file share everything but their raw bytes, row number and
+    meta, so the rest of their leaf (the text before the raw bytes, and around
+    the row number) is written once per file; a property test holds this to
+    :func:`encode_leaf`. Other submissions take :func:`encode_leaf`.
+    """
+    frames: dict[tuple[str, str, str, str, str, str, str], tuple[str, str, str]] = {}
+    out = []
+    b64, sha256 = base64.b64encode, hashlib.sha256
+    for sub in subs:
+        src, raw, kind = sub.source, sub.raw, sub.kind
+        meta_json = _meta_json(sub.meta) if sub.meta else ""
+        if (
+            src.row is None
+            or meta_json is None
+            or len(raw) > MAX_INLINE_RAW
+            or kind == SubmissionKind.TRANSCRIPTION
+        ):
+            out.append(encode_leaf(election_id, sub))
+            continue
+        key = (
+            sub.actor,
+            sub.blob_sha256,
+            str(kind),
+            sub.received_at,
+            src.channel,
+            src.name,
+            src.sha256,
+        )
+        frame = frames.get(key)
+        if frame is None:
+            frame = frames[key] = _frame(election_id, *key)
+        head, mid, tail = frame
+        meta = f'"meta":{meta_json},' if meta_json else ""
+        out.append(
+            f'{head}{meta}"raw":"{b64(raw).decode("ascii")}","raw_len":{len(raw)},'
+            f'"raw_sha256":"{sha256(raw).hexdigest()}",{mid}{int(src.row)}{tail}'.encode("ascii")
+        )
+    return out
+
+
+def _frame(
+    election_id: str,
+    actor: str,
+    blob: str,
+    kind: str,
+    received: str,
+    channel: str,
+    name: str,
+    sha: str,
+) -> tuple[str, str, str]:
+    """What :func:`encode_leaf` writes before the meta, between the raw bytes' hash and
+    the row number, and after it, for a row with these fields."""
+    head = LEAF_PREFIX.decode("ascii") + "{"
+    if actor:
+        head += f'"actor":{_str(actor)},'
+    if blob:
+        head += f'"blob_sha256":{_str(blob)},'
+    head += f'"election":{_str(election_id)},"kind":{_str(kind)},'
+    mid = f'"received_at":{_str(received)},"source":{{"channel":{_str(channel)}'
+    if name:
+        mid += f',"name":{_str(name)}'
+    mid += ',"row":'
+    tail = (f',"sha256":{_str(sha)}' if sha else "") + '},"v":1}'
+    return head, mid, tail
 
 
 def _no_float(text: str) -> Any:

@@ -145,10 +145,20 @@ class TableIdScheme:
 
     def region_codes(self, table_id: str) -> tuple[RegionCode, ...]:
         """The code of every region containing the table, top level first."""
-        parts, _ = self.split(table_id)
-        if not self.separator:  # prefixes (a NewType call per code would cost more than the slice)
+        if self._pattern is not None and self._pattern.fullmatch(table_id):
+            # prefixes (a NewType call per code would cost more than the slice)
+            return cast(tuple[RegionCode, ...], tuple([table_id[:e] for e in self._ends]))
+        parts, _ = self.split(table_id)  # raises for an id that does not fit
+        if not self.separator:
             return cast(tuple[RegionCode, ...], tuple([table_id[:e] for e in self._ends]))
         return tuple(RegionCode(self.separator.join(parts[: i + 1])) for i in range(len(parts)))
+
+    def top_code(self, table_id: str) -> RegionCode:
+        """``region_codes(table_id)[0]``, without building the others (rules ask it of
+        every imported row); a fixed-width id's top region is its first digits."""
+        if self._pattern is not None and self._pattern.fullmatch(table_id):
+            return RegionCode(table_id[: self._ends[0]])
+        return self.region_codes(table_id)[0]
 
     def level_of(self, code: str) -> int:
         """Index of the level a region code belongs to."""
@@ -253,10 +263,37 @@ class Counts:
     registered: int | None = None  # registered voters of the table, when the source states it
     ballots: int | None = None  # ballots cast / issued, when stated separately
     valid_reported: int | None = None  # valid votes as printed; may disagree with sum(votes)
+    # canonical_json() once made (a submission's and its table's result share it)
+    _json: str | None = field(default=None, init=False, repr=False, compare=False, hash=False)
 
     @property
     def valid(self) -> int:
         return sum(self.votes)
+
+    def canonical_json(self) -> str:
+        """``json.dumps(self.to_json(), separators=(",", ":"), sort_keys=True)``, written
+        directly and kept (imports store it twice per row); a unit test holds the two to
+        the same text."""
+        text = self._json
+        if text is not None:
+            return text
+        out = []
+        if self.ballots is not None:
+            out.append(f'"ballots":{int(self.ballots)}')
+        if self.invalid is not None:
+            out.append(f'"invalid":{int(self.invalid)}')
+        if self.null is not None:
+            out.append(f'"null":{int(self.null)}')
+        if self.options is not None:
+            out.append(f'"options":[{",".join(map(str, map(int, self.options)))}]')
+        if self.registered is not None:
+            out.append(f'"registered":{int(self.registered)}')
+        if self.valid_reported is not None:
+            out.append(f'"valid_reported":{int(self.valid_reported)}')
+        out.append(f'"votes":[{",".join(map(str, map(int, self.votes)))}]')
+        text = "{" + ",".join(out) + "}"
+        object.__setattr__(self, "_json", text)
+        return text
 
     def comparable(self) -> dict[str, Any]:
         """The fields this source knows, for comparison with another source."""

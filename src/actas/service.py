@@ -382,12 +382,17 @@ class Service:
     ) -> None:
         if not batch:
             return
+        ids = [s.identity() for s in batch]  # once: an import asks for them per row
         with self.store.write() as conn:
-            known = self.store.known_identities([s.identity() for s in batch], conn)
-            fresh = [s for s in batch if s.identity() not in known]
-            for s in batch:
+            known = self.store.known_identities(ids, conn)
+            fresh, fresh_ids = batch, ids
+            if known:
+                fresh = [s for s, i in zip(batch, ids, strict=True) if i not in known]
+                fresh_ids = [i for i in ids if i not in known]
+            found = summary.findings
+            for s, i in zip(batch, ids, strict=True):
                 if s.kind is SubmissionKind.RECORD:
-                    if s.identity() in known:
+                    if i in known:
                         summary.duplicates += 1
                         continue
                     if s.counts is None:
@@ -395,15 +400,20 @@ class Service:
                     else:
                         summary.loaded += 1
                     for f in s.findings:
-                        summary.findings[f.code] = summary.findings.get(f.code, 0) + 1
-            seqs = self.log.append(conn, fresh)
+                        found[f.code] = found.get(f.code, 0) + 1
+            seqs = self.log.append(conn, fresh, fresh_ids)
             self.store.upsert_region_names(conn, names)
             new_versions: dict[str, list[Version]] = {}
             for seq, s in zip(seqs, fresh, strict=True):
                 if s.table_id is not None and s.counts is not None:
-                    new_versions.setdefault(s.table_id, []).append(
-                        Version(seq, s.source.channel, s.counts, s.kind is SubmissionKind.DECISION)
+                    version = Version(
+                        seq, s.source.channel, s.counts, s.kind is SubmissionKind.DECISION
                     )
+                    listed = new_versions.get(s.table_id)
+                    if listed is None:
+                        new_versions[s.table_id] = [version]
+                    else:
+                        listed.append(version)
             touched.update(new_versions)
             self._reconcile(conn, new_versions.keys(), new_versions)
 

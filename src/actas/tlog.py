@@ -18,7 +18,7 @@ from sqlalchemy import Connection
 from . import checkpoint as cp
 from . import merkle
 from .errors import NotFound, ProofError, StoreError
-from .leaf import encode_leaf
+from .leaf import encode_leaves
 from .model import Election, Submission
 from .store import SqlStore
 
@@ -72,10 +72,16 @@ class Log:
 
     # ----------------------------------------------------------------- appending
 
-    def append(self, conn: Connection, subs: Sequence[Submission]) -> list[int]:
-        """Append inside the caller's write transaction (atomic with the submissions)."""
-        leaves = [encode_leaf(self.election.id, s) for s in subs]
-        return self.store.append(conn, subs, leaves)
+    def append(
+        self,
+        conn: Connection,
+        subs: Sequence[Submission],
+        identities: Sequence[str] | None = None,
+    ) -> list[int]:
+        """Append inside the caller's write transaction (atomic with the submissions).
+        ``identities``: each submission's ``identity()``, when the caller has them."""
+        leaves = encode_leaves(self.election.id, subs)
+        return self.store.append(conn, subs, leaves, identities)
 
     # ----------------------------------------------------------------- reading
 

@@ -8,7 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from actas.leaf import LEAF_PREFIX, canonical_json, decode_leaf, encode_leaf, entry_of
+from actas.leaf import (
+    LEAF_PREFIX,
+    canonical_json,
+    decode_leaf,
+    encode_leaf,
+    encode_leaves,
+    entry_of,
+)
 from actas.merkle import leaf_hash
 from actas.model import Source, Submission, SubmissionKind
 
@@ -133,3 +140,38 @@ def test_direct_encoding_is_the_canonical_json_of_the_entry(
         meta=meta,
     )
     assert encode_leaf("ve-2024", sub) == LEAF_PREFIX + canonical_json(entry_of("ve-2024", sub))
+
+
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from(list(SubmissionKind)),
+            st.binary(max_size=4200),
+            st.one_of(st.none(), st.integers(0, 10**7)),
+            st.dictionaries(
+                st.sampled_from(["photo_url", "n", "\u00fc"]),
+                st.one_of(st.text(max_size=8), st.integers(), st.booleans()),
+                max_size=2,
+            ),
+            st.sampled_from(["", "ab" * 32]),
+            st.sampled_from(["", "v\u00e9"]),
+        ),
+        max_size=12,
+    ),
+    name=st.sampled_from(["", "V1.csv", 'n\u00e9e "q".csv']),
+)
+def test_leaves_of_a_batch_are_each_its_own_leaf(
+    rows: list[tuple[SubmissionKind, bytes, int | None, dict[str, object], str, str]], name: str
+) -> None:
+    subs = [
+        Submission(
+            kind,
+            Source("cvzla", name, sha, row),
+            "2024-07-29T04:00:00Z",
+            raw,
+            actor=actor,
+            meta=meta,
+        )
+        for kind, raw, row, meta, sha, actor in rows
+    ]
+    assert encode_leaves("ve-2024", subs) == [encode_leaf("ve-2024", s) for s in subs]

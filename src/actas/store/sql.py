@@ -133,25 +133,7 @@ _FINDING_COLS = ("seq", "table_id", "code", "severity", "message", "fields")
 
 
 def _counts_json(c: Counts | None) -> str | None:
-    """``json.dumps(c.to_json(), separators=(",", ":"), sort_keys=True)``, written
-    directly (twice per imported row); a unit test holds the two to the same text."""
-    if c is None:
-        return None
-    out = []
-    if c.ballots is not None:
-        out.append(f'"ballots":{int(c.ballots)}')
-    if c.invalid is not None:
-        out.append(f'"invalid":{int(c.invalid)}')
-    if c.null is not None:
-        out.append(f'"null":{int(c.null)}')
-    if c.options is not None:
-        out.append(f'"options":[{",".join(map(str, map(int, c.options)))}]')
-    if c.registered is not None:
-        out.append(f'"registered":{int(c.registered)}')
-    if c.valid_reported is not None:
-        out.append(f'"valid_reported":{int(c.valid_reported)}')
-    out.append(f'"votes":[{",".join(map(str, map(int, c.votes)))}]')
-    return "{" + ",".join(out) + "}"
+    return None if c is None else c.canonical_json()
 
 
 def _counts_from(text_: str | None) -> Counts | None:
@@ -334,11 +316,16 @@ class SqlStore:
         return found
 
     def append(
-        self, conn: Connection, subs: Sequence[Submission], leaves: Sequence[bytes]
+        self,
+        conn: Connection,
+        subs: Sequence[Submission],
+        leaves: Sequence[bytes],
+        identities: Sequence[str] | None = None,
     ) -> list[int]:
         """Append submissions with their leaf bytes, inside the caller's write().
 
-        Returns the leaf index of each. The caller has removed duplicates.
+        Returns the leaf index of each. The caller has removed duplicates;
+        ``identities`` are the submissions' ``identity()`` when it has them.
         """
         if not subs:
             return []
@@ -348,13 +335,15 @@ class SqlStore:
         _, created = frontier.extend(hashes)
         rows = []
         frows = []
-        for i, (sub, leaf) in enumerate(zip(subs, leaves, strict=True)):
+        if identities is None:
+            identities = [sub.identity() for sub in subs]
+        for i, (sub, leaf, identity) in enumerate(zip(subs, leaves, identities, strict=True)):
             seq = size + i
             findings = sub.findings
             rows.append(
                 (
                     seq,
-                    sub.identity(),
+                    identity,
                     str(sub.kind),
                     sub.source.channel,
                     sub.table_id,
@@ -775,6 +764,9 @@ def _engine(url: str) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA busy_timeout=60000")
+            # a 64 MiB page cache (the default is 2 MiB): an import inserts into indexes
+            # (identity, table) in random order and would otherwise re-read pages from disk
+            cur.execute("PRAGMA cache_size=-65536")
             cur.close()
 
         @event.listens_for(engine, "begin")
