@@ -8,17 +8,30 @@ reduction (1/2, 1/4, 1/8) that keeps its short side at ``min_side`` pixels or
 more (so the QR modules keep ~4 px); every stage reads a view of that one image:
 
 1. ``half`` — the bottom half of the sheet (``region``, where the acta prints
-   its QR) reduced 2×: the cheapest read, enough for most photos;
-2. ``region`` — the same part at the decoded scale;
-3. ``full`` — the whole photo at the decoded scale (a code somewhere else);
-4. ``bottom`` — the bottom part of the sheet at full resolution, upscaled 2×,
+   its QR) reduced 2× and read at that one scale and orientation: the cheapest
+   read, enough for most photos;
+2. ``region`` — the same part at the decoded scale (zxing's rotated and
+   downscaled retries included);
+3. ``smoothed`` — the image ``half`` read (``region``'s for small photos)
+   smoothed (Gaussian, 1 px) and sharpened, for grainy, flat photos;
+4. ``patch`` — every symbol the stages before found but could not read (zxing
+   reports where, with a checksum error) cut out of the full-resolution photo
+   with a margin and read upscaled, sharpened, smoothed and sharpened, and
+   sharpened wider: the filters of the last stages on a few hundred pixels;
+5. ``full`` — the whole photo at the decoded scale (a code somewhere else);
+6. ``bottom`` — the bottom part of the sheet at full resolution, upscaled 2×,
    for small or soft codes;
-5. ``sharpened`` — that crop, not upscaled, through an unsharp mask, for soft
+7. ``sharpened`` — that crop, not upscaled, through an unsharp mask, for soft
    (out of focus, shaken) photos;
-6. ``denoised`` — that crop smoothed (Gaussian, 1.25 px) and sharpened, then
+8. ``denoised`` — that crop smoothed (Gaussian, 1.25 px) and sharpened, then
    upscaled, for grainy, flat photos (dim light, low contrast, shadow);
-7. ``sharpened_2x`` — the upscaled crop through a wider unsharp mask: the
+9. ``sharpened_2x`` — the upscaled crop through a wider unsharp mask: the
    last resort, four times the pixels of the filters before it.
+
+``half``, ``region``, ``smoothed`` and ``full`` also *locate*: the last four
+stages run only when one of them found something like a QR code, so a photo
+without one (an acta printed without QR, a photo of something else) stops
+after ``full`` (``unlocated=True`` digs on regardless).
 
 :meth:`ZxingDecoder.examine` also returns the perceptual hash of the same grey
 image and the camera metadata of the same header, so ingestion opens and
@@ -37,7 +50,7 @@ limits, EXIF orientation); anything unsafe or broken is an
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -117,7 +130,18 @@ def first_parsing(candidates: Iterable[bytes], parse: Callable[[bytes], T]) -> P
 
 
 _QR = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
-STAGES = ("half", "region", "full", "bottom", "sharpened", "denoised", "sharpened_2x")
+STAGES = (
+    "half",
+    "region",
+    "smoothed",
+    "patch",
+    "full",
+    "bottom",
+    "sharpened",
+    "denoised",
+    "sharpened_2x",
+)
+_LOOKING = frozenset({"half", "region", "smoothed", "full"})  # they also locate symbols
 _FULL_GREY = ("L", (1 << 30, 1 << 30))  # JPEG draft: grey, no downscaling
 
 
@@ -155,7 +179,6 @@ class _Views:
         jpeg = self.format == "JPEG"
         self.scale = dct_scale(self.width, self.height, min_side) if jpeg else 1
         self._base: Image.Image | None = None
-        self._half: Image.Image | None = None
         self._hires: Image.Image | None = None
 
     def _opened(self) -> Image.Image:
@@ -172,12 +195,6 @@ class _Views:
                 size = (self.width // self.scale, self.height // self.scale)
                 self._base = _grey(_load(self._opened(), ("L", size)))
         return self._base
-
-    def half(self) -> Image.Image:
-        """The base reduced 2× (box average)."""
-        if self._half is None:
-            self._half = self.base().reduce(2)
-        return self._half
 
     def hires(self) -> Image.Image:
         """Upright grey pixels at full resolution (the base when it is not reduced)."""
@@ -197,8 +214,6 @@ class _Views:
         if self.format == "JPEG":  # as JPEG draft mode would have reduced it for the hash
             target = max(1, min(self.width // 64, self.height // 64))
             factor = next(k for k in (8, 4, 2, 1) if target >= k) // scale
-            if factor > 1 and img is self._base:
-                img, factor = self.half(), factor // 2  # shared with the ``half`` stage
             if factor > 1:
                 img = img.reduce(factor)
         return _dhash(img)
@@ -223,6 +238,7 @@ class ZxingDecoder:
     bottom: float = 0.45
     half_min_side: int = 1200  # below this a half-size read is too coarse to try
     min_side: int = 1200
+    unlocated: bool = False  # run the full-resolution stages even if nothing was located
 
     def __post_init__(self) -> None:
         unknown = [s for s in self.stages if s not in STAGES]
@@ -246,6 +262,10 @@ class ZxingDecoder:
     def _cascade(self, views: _Views, t0: float) -> DecodeResult:
         crop: Image.Image | None = None  # the bottom of the sheet, at full resolution
         up: Image.Image | None = None  # the same, upscaled
+        first: tuple[Image.Image, _Frame] | None = None  # what ``half`` (or ``region``) read
+        located: list[_Box] = []  # symbols found but not read, in full-resolution pixels
+        patched: list[_Box] = []
+        looked = False  # a stage that locates symbols (``frame``) ran
         timings: list[tuple[str, float]] = []
         seen: list[bytes] = []
         for stage in self.stages:
@@ -253,13 +273,34 @@ class ZxingDecoder:
             if stage == "half":
                 if min(views.base().size) < self.half_min_side:
                     continue  # too small to halve
-                half = views.half()
-                texts = self._read(half.crop(_box(half, self.region)))
+                base = views.base()
+                box = _box(base, self.region)
+                first = base.crop(box).reduce(2), _Frame(box[0], box[1], 2, views.scale)
+                texts = self._read(first[0], first[1], located, cheap=True)
             elif stage == "region":
                 base = views.base()
-                texts = self._read(base.crop(_box(base, self.region)))
+                box = _box(base, self.region)
+                frame = _Frame(box[0], box[1], 1, views.scale)
+                img = base.crop(box)
+                first = first or (img, frame)
+                texts = self._read(img, frame, located)
+            elif stage == "smoothed":
+                if first is None:
+                    base = views.base()
+                    box = _box(base, self.region)
+                    first = base.crop(box), _Frame(box[0], box[1], 1, views.scale)
+                img = first[0].filter(_SMOOTH_1).filter(_SHARPEN)
+                texts = self._read(img, first[1], located)
+            elif stage == "patch":
+                todo = _distinct(located, patched)
+                if not todo:
+                    continue
+                patched.extend(todo)
+                texts = self._patches(views.hires(), todo)
             elif stage == "full":
-                texts = self._read(views.base())
+                texts = self._read(views.base(), _Frame(0, 0, 1, views.scale), located)
+            elif looked and not located and not self.unlocated:
+                continue  # the stages that look found nothing like a QR code: stop digging
             else:  # the bottom of the sheet at full resolution
                 full = views.hires()
                 crop = crop or full.crop(_box(full, (0.0, 1.0 - self.bottom, 1.0, 1.0)))
@@ -273,6 +314,7 @@ class ZxingDecoder:
                     img = (up or _upscale(crop, full.width)).filter(_SHARPEN_2X)
                 texts = self._read(img)
             timings.append((stage, (time.perf_counter() - ts) * 1000))
+            looked = looked or stage in _LOOKING
             for t in texts:
                 if t not in seen:
                     seen.append(t)
@@ -302,17 +344,109 @@ class ZxingDecoder:
             timings=tuple(timings),
         )
 
-    def _read(self, img: Image.Image) -> list[bytes]:
+    def _read(
+        self,
+        img: Image.Image,
+        frame: _Frame | None = None,
+        located: list[_Box] | None = None,
+        cheap: bool = False,
+    ) -> list[bytes]:
+        """The texts of the QR codes read in ``img``; with a ``frame``, the symbols found
+        but not read (a checksum error) are added to ``located`` in full-resolution pixels.
+        ``cheap``: one scale and orientation (for the ``half`` stage, where zxing's own
+        rotated and downscaled retries read nothing more on the benchmark set)."""
         try:
-            found = zxingcpp.read_barcodes(_grey(img), formats=_QR, try_invert=False)
+            found = zxingcpp.read_barcodes(
+                _grey(img),
+                formats=_QR,
+                try_rotate=not cheap,
+                try_downscale=not cheap,
+                try_invert=False,
+                return_errors=frame is not None,
+            )
         except (ValueError, RuntimeError) as exc:  # pragma: no cover - zxing refuses the buffer
             raise ImageError(f"the QR reader failed on this photo: {exc}") from None
+        if frame is not None and located is not None:
+            located.extend(frame.box(b.position) for b in found if not b.valid)
         return [bytes(b.bytes) for b in found if b.valid]
+
+    def _patches(self, full: Image.Image, boxes: list[_Box]) -> list[bytes]:
+        """Each located symbol cut out of the full-resolution photo with a margin and read
+        upscaled, sharpened, smoothed and sharpened: the filters of the last stages on a
+        few hundred pixels instead of the whole bottom of the sheet."""
+        for x0, y0, x1, y1 in boxes:
+            m = max(x1 - x0, y1 - y0) * _PATCH_MARGIN
+            box = (
+                max(0, round(x0 - m)),
+                max(0, round(y0 - m)),
+                min(full.width, round(x1 + m)),
+                min(full.height, round(y1 + m)),
+            )
+            for img in _patch_views(full.crop(box)):
+                texts = self._read(img)
+                if any(self.accept(t) for t in texts):
+                    return texts
+        return []
+
+
+@dataclass(frozen=True, slots=True)
+class _Frame:
+    """Where an image read by a stage sits in the photo: its top-left corner in base
+    pixels, its pixels per base pixel (``factor``: 2 for the halved read) and the base's
+    DCT ``scale``."""
+
+    left: int
+    top: int
+    factor: int
+    scale: int
+
+    def box(self, pos: Any) -> _Box:
+        """The bounding box of a zxing position, in full-resolution pixels."""
+        pts = (pos.top_left, pos.top_right, pos.bottom_right, pos.bottom_left)
+        xs = [(self.left + p.x * self.factor) * self.scale for p in pts]
+        ys = [(self.top + p.y * self.factor) * self.scale for p in pts]
+        return min(xs), min(ys), max(xs), max(ys)
+
+
+_Box = tuple[int, int, int, int]
+_PATCH_MARGIN = 0.35  # of the symbol's side, on each side of it
+_PATCH_MIN = 12  # px: smaller detections are fragments, not symbols
+_PATCH_SIDE = 600  # px: patches are upscaled (at most 2×) to about this size
+_PATCHES = 3  # at most this many located symbols are cut out, largest first
+
+
+def _patch_views(patch: Image.Image) -> Iterator[Image.Image]:
+    """A patch upscaled 2×, sharpened, smoothed and sharpened (upscaled), then the
+    upscaled patch sharpened wider: the ``bottom`` … ``sharpened_2x`` filters, in order."""
+    scale = min(2.0, max(1.0, _PATCH_SIDE / max(patch.size)))
+    size = (round(patch.width * scale), round(patch.height * scale))
+    up = patch.resize(size, _BICUBIC) if scale > 1 else patch
+    yield up
+    yield patch.filter(_SHARPEN)
+    smooth = patch.filter(_SMOOTH).filter(_SHARPEN)
+    yield smooth.resize(size, _BICUBIC) if scale > 1 else smooth
+    yield up.filter(_SHARPEN_2X)
+
+
+def _distinct(located: list[_Box], done: list[_Box]) -> list[_Box]:
+    """The located symbols worth a patch: not tiny, not centred inside one already cut
+    out (or about to be), largest first, at most ``_PATCHES`` in all."""
+    out: list[_Box] = []
+    for b in sorted(located, key=lambda b: (b[2] - b[0]) * (b[3] - b[1]), reverse=True):
+        if max(b[2] - b[0], b[3] - b[1]) < _PATCH_MIN:
+            continue
+        cx, cy = (b[0] + b[2]) / 2, (b[1] + b[3]) / 2
+        if any(o[0] <= cx <= o[2] and o[1] <= cy <= o[3] for o in done + out):
+            continue
+        out.append(b)
+    return out[: max(0, _PATCHES - len(done))]
 
 
 _SHARPEN = ImageFilter.UnsharpMask(radius=2, percent=250, threshold=0)
 _SHARPEN_2X = ImageFilter.UnsharpMask(radius=4, percent=250, threshold=0)  # for a 2× image
 _SMOOTH = ImageFilter.GaussianBlur(1.25)
+_SMOOTH_1 = ImageFilter.GaussianBlur(1)  # for the halved read
+_BICUBIC = Image.Resampling.BICUBIC
 
 
 def _box(img: Image.Image, frac: tuple[float, float, float, float]) -> tuple[int, int, int, int]:

@@ -24,8 +24,15 @@ from actas.imaging import (
     strip_metadata,
 )
 from actas.payload import Payload, get_format
-from actas.qrdecode import DecodeResult, QrDecoder, ZxingDecoder, dct_scale, first_parsing
-from actas.synth import Truth, render, split_votes
+from actas.qrdecode import (
+    STAGES,
+    DecodeResult,
+    QrDecoder,
+    ZxingDecoder,
+    dct_scale,
+    first_parsing,
+)
+from actas.synth import Truth, render, sample_degradations, split_votes
 
 E = load_builtin("ve-2024")
 FMT = get_format("ve-2024-qr", len(E.options))
@@ -62,7 +69,7 @@ def test_small_photos_skip_the_half_size_read() -> None:
     data, truth = render(E, "130501007.03", OPTIONS, 4, seed=22, degradations=steps)
     result = ZxingDecoder().decode(data)
     assert result.text == truth.payload
-    assert result.stage in ("region", "full", "bottom", "sharpened", "denoised", "sharpened_2x")
+    assert result.stage in STAGES[1:]
     assert "half" not in [s for s, _ in result.timings]
 
 
@@ -75,7 +82,8 @@ def test_a_code_outside_the_region_is_read_by_the_full_stage(
     flipped.save(buf, format="JPEG", quality=90)
     result = ZxingDecoder().decode(buf.getvalue())
     assert result.text == sheet[1].payload
-    assert [s for s, _ in result.timings] == ["half", "region", "full"]
+    # nothing like a QR code in the bottom half: no patch to cut out
+    assert [s for s, _ in result.timings] == ["half", "region", "smoothed", "full"]
 
 
 @pytest.mark.parametrize(
@@ -138,13 +146,33 @@ def test_examine_refuses_what_decode_refuses() -> None:
         ZxingDecoder().examine(b"Acta 010113042.01\n" * 10)
 
 
+def test_a_located_but_unread_code_is_cut_out_and_read_by_the_patch_stage() -> None:
+    # perspective, blur, low resolution: zxing finds the symbol but cannot read it
+    # in the region; the same pixels around it, upscaled, are enough
+    seed = 10465
+    steps = sample_degradations(seed)
+    data, truth = render(
+        E, "130501007.03", OPTIONS, 4, seed=seed, degradations=steps, size=(1200, 1600)
+    )
+    result = ZxingDecoder(accept=_parses).decode(data)
+    assert (result.text, result.stage) == (truth.payload, "patch")
+    assert [s for s, _ in result.timings] == ["region", "smoothed", "patch"]
+    assert ZxingDecoder(stages=("region", "patch")).decode(data).text == truth.payload
+    assert ZxingDecoder(stages=("region",)).decode(data).text is None
+
+
 def test_nothing_read_is_reported_not_raised() -> None:
     data, _ = render(E, "130501007.03", OPTIONS, 4, seed=23, with_qr=False, size=(1200, 1600))
     result = ZxingDecoder().decode(data)
     assert result.text is None and result.stage == "none" and result.candidates == ()
-    assert [s for s, _ in result.timings] == [
+    # nothing located anywhere: the full-resolution stages are not tried
+    assert [s for s, _ in result.timings] == ["half", "region", "smoothed", "full"]
+    dig = ZxingDecoder(unlocated=True).decode(data)
+    assert dig.text is None and dig.stage == "none"
+    assert [s for s, _ in dig.timings] == [
         "half",
         "region",
+        "smoothed",
         "full",
         "bottom",
         "sharpened",
