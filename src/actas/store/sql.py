@@ -23,6 +23,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Engine,
+    Text,
     any_,
     bindparam,
     create_engine,
@@ -30,6 +31,7 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    literal_column,
     select,
     text,
     tuple_,
@@ -213,16 +215,17 @@ def _copy_rows(
 
 
 def _matching(conn: Connection, col: Any, values: Sequence[Any]) -> Iterator[ColumnElement[bool]]:
-    """``col IN values`` in as few statements as the dialect allows: one
-    ``col = ANY(:array)`` on PostgreSQL, chunks of ``_CHUNK`` values on SQLite
-    (whose bound-parameter limit is low). The caller runs one query per clause."""
+    """``col IN values`` in one statement with one parameter, however many values:
+    ``col = ANY(:array)`` on PostgreSQL, ``col IN (SELECT value FROM json_each(:json))``
+    on SQLite (instead of a bound parameter per value, which SQLite limits and
+    SQLAlchemy compiles anew for every list). The caller runs one query per clause."""
     if not values:
         return
     if conn.dialect.name == "postgresql":
         yield col == any_(bindparam(None, list(values), type_=ARRAY(col.type)))
         return
-    for i in range(0, len(values), _CHUNK):
-        yield col.in_(values[i : i + _CHUNK])
+    each = func.json_each(bindparam(None, json.dumps(list(values)), type_=Text))
+    yield col.in_(select(literal_column("value")).select_from(each))
 
 
 def pack_votes(votes: Sequence[int]) -> bytes:
