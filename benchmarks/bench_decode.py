@@ -266,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     if not V1.exists():
         print(f"V1 results not found at {V1}", file=sys.stderr)
         return 2
-    items = ensure_set(args.out, args.n, args.workers)
+    items = ensure_set(args.out.resolve(), args.n, args.workers)  # absolute: ingest symlinks them
     zbar_ok = not args.skip_zbar
     if zbar_ok:
         try:

@@ -413,26 +413,30 @@ class Ingestor:
                 for band, (shift, mask) in enumerate(schema.PHASH_BANDS)
             )
         )
-        known = conn.execute(
-            select(c.table_id, c.phash, c.sha256).where(near, c.table_id.is_not(None))
-        ).all()
+        known = [
+            (table_id, _unsigned(int(ph)), sha)
+            for table_id, ph, sha in conn.execute(
+                select(c.table_id, c.phash, c.sha256).where(near, c.table_id.is_not(None))
+            )
+        ]  # look-alike sheets share bands: often hundreds of candidates per photo
         for seq, sub, reading in mine:
             assert reading.phash is not None
             for table_id, ph, sha in known:
+                if (ph ^ reading.phash).bit_count() > 4:
+                    continue
                 if table_id == sub.table_id or sha == reading.sha256:
                     continue
-                if bin(_unsigned(int(ph)) ^ reading.phash).count("1") <= 4:
-                    rows.append(
-                        {
-                            "seq": seq,
-                            "table_id": sub.table_id,
-                            "code": "photo.duplicate_elsewhere",
-                            "severity": "error",
-                            "message": f"the same picture ({sha[:12]}…) was sent for table {table_id}",
-                            "fields": "",
-                        }
-                    )
-                    break
+                rows.append(
+                    {
+                        "seq": seq,
+                        "table_id": sub.table_id,
+                        "code": "photo.duplicate_elsewhere",
+                        "severity": "error",
+                        "message": f"the same picture ({sha[:12]}…) was sent for table {table_id}",
+                        "fields": "",
+                    }
+                )
+                break
         return rows
 
 

@@ -214,7 +214,9 @@ class _Views:
         if self.format == "JPEG":  # as JPEG draft mode would have reduced it for the hash
             target = max(1, min(self.width // 64, self.height // 64))
             factor = next(k for k in (8, 4, 2, 1) if target >= k) // scale
-            if factor > 1:
+            if factor == 8:
+                img = img.reduce(4).reduce(2)  # the same averages, a quarter faster than reduce(8)
+            elif factor > 1:
                 img = img.reduce(factor)
         return _dhash(img)
 
