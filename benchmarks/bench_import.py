@@ -1,25 +1,31 @@
 """Import and tally speed (issue: core).
 
-    .venv/bin/python benchmarks/bench_import.py [--tables 1000000]
+    .venv/bin/python benchmarks/bench_import.py [--tables 1000000] [--import-rows 1000000]
 
 1. Imports V1 (24,532 rows) into a fresh SQLite store through the real pipeline
    (parse, rules, leaf encoding, Merkle append, reconciliation, tally) and prints
-   rows/s, against a baseline measured in the same run: reading the same file with
-   the csv module alone (the floor any importer pays).
-2. Times a from-scratch tally of every level (read table results + aggregate + store
-   region JSON) for V1 and for a generated election of N tables (Indonesia-scale by
-   default); the generated table results are bulk-inserted directly (the tally does
-   not care where they came from), against a baseline of a plain Python dict tally.
-   Prints wall and CPU (process) time, the best of three, with the load average:
-   the machine may be shared. Each timed run starts from an empty region table, so
-   every region is written; once more with nothing changed (no region rewritten)
-   shows what a re-tally after a small import costs. Baselines in the same run: the same retally the way
-   it was done before the bulk reads (rows fetched one by one, a RegionTally packed
-   per region), and a plain Python sum of the national votes. Then again with a
-   registry of every table (expected tables and registered voters per region).
-   ``--tally-only`` skips step 1; ``--database-url URL`` runs step 2 in that (empty)
-   database, e.g. PostgreSQL, instead of SQLite.
-3. Times reading one region's results after an import (mean over many reads).
+   rows/s, wall and CPU, against baselines measured in the same run: reading the
+   same file with the csv module alone; the *storage floor* (every row the import
+   wrote, re-inserted with bare sqlite3 into the same tables and indexes: what one
+   stored leaf per row costs SQLite's single writer before any Python), the same for
+   a leaner schema without the leaf bytes, and a *Python floor* (split, integers,
+   SHA-256 of each row, leaf text and its hash: nothing checked or stored). It then
+   sets the floors against the time the 100,000 rows/s goal allows.
+2. Imports a generated file of ``--import-rows`` rows in V1's layout (default a
+   million: Indonesia-scale) and prints its rate: does it hold as the store grows?
+3. Times a from-scratch tally of every level (read table results + aggregate + store
+   region JSON) for V1 and for a generated election of N tables (``--tables``); the
+   generated table results are bulk-inserted directly (the tally does not care where
+   they came from). Prints wall and CPU (process) time, the best of three, with the
+   load average: the machine may be shared. Each timed run starts from an empty
+   region table, so every region is written; once more with nothing changed (no
+   region rewritten) shows what a re-tally after a small import costs. Baselines in
+   the same run: the same retally the way it was done before the bulk reads (rows
+   fetched one by one, a RegionTally packed per region), and a plain Python sum of
+   the national votes. Then again with a registry of every table (expected tables
+   and registered voters per region). ``--tally-only`` skips steps 1 and 2;
+   ``--database-url URL`` runs step 3 in that (empty) database, e.g. PostgreSQL.
+4. Times reading one region's results after an import (mean over many reads).
 
 Goals on a 2-core machine: >= 100,000 rows/s; tally of all levels over 1M tables < 3 s;
 a region's results readable in < 50 ms.
@@ -33,7 +39,6 @@ import csv
 import hashlib
 import io
 import os
-import random
 import sqlite3
 import statistics
 import sys
@@ -45,11 +50,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
+from generated import results_csv, table_result_rows  # noqa: E402
+
 from actas.service import Service  # noqa: E402
 from actas.settings import Settings  # noqa: E402
 from actas.store import arrays as store_arrays  # noqa: E402
 from actas.store import schema  # noqa: E402
-from actas.store.sql import bulk_insert, insert_rows, pack_votes  # noqa: E402
+from actas.store.sql import bulk_insert, insert_rows  # noqa: E402
 from actas.tally import pack, tally_all  # noqa: E402
 
 V1 = REPO / ".." / "shared" / "data" / "ve2024" / "resultadosconvzla" / "RESULTADOS_2024_CSV_V1.csv"
@@ -76,8 +83,7 @@ def storage_floor(db: Path, fresh: Path, lean: bool = False) -> float:
     bare sqlite3: what any importer writing one leaf per row pays to SQLite alone,
     before parsing, checking or hashing anything. SQLite has one writer at a time,
     so no second core shortens it. ``lean``: the same rows as a leaner schema would
-    store them, without the leaf bytes (rebuilt from the other columns when asked) and
-    with the Merkle nodes as tiles of 256 hashes per row (as tlog-tiles logs keep them)."""
+    store them, without the leaf bytes (rebuilt from the other columns when asked)."""
     src = sqlite3.connect(db)
     marks = ",".join("?" * len(FLOOR_TABLES))
     ddl = [
@@ -94,7 +100,6 @@ def storage_floor(db: Path, fresh: Path, lean: bool = False) -> float:
         leaf = [c[1] for c in sqlite3.connect(db).execute("PRAGMA table_info(submissions)")]
         at = leaf.index("leaf")
         data["submissions"] = [(*r[:at], b"", *r[at + 1 :]) for r in data["submissions"]]
-        data["nodes"] = [(0, i, b"\0" * 32 * 256) for i in range(len(data["nodes"]) // 512 + 1)]
     out = sqlite3.connect(fresh)
     out.execute("PRAGMA journal_mode=WAL")
     out.execute("PRAGMA synchronous=NORMAL")
@@ -157,8 +162,8 @@ def bench_v1(tmp: Path) -> Service:
     )
     lean = storage_floor(tmp / "v1" / "actas.db", tmp / "lean.db", lean=True)
     print(
-        f"  baseline storage floor of a leaner schema (the same rows without the leaf bytes, "
-        f"Merkle nodes as 256-hash tiles): {lean:.2f} s CPU = {summary.read / lean:,.0f} rows/s"
+        f"  baseline storage floor of a leaner schema (the same rows without the leaf "
+        f"bytes): {lean:.2f} s CPU = {summary.read / lean:,.0f} rows/s"
     )
     py = python_floor(V1)
     print(
@@ -190,42 +195,34 @@ def bench_v1(tmp: Path) -> Service:
     return svc
 
 
+def bench_generated_import(tmp: Path, n: int) -> None:
+    """Import a generated results file of ``n`` rows (V1's layout): does the rate hold
+    when the store is forty times V1's size?"""
+    path = tmp / "generated.csv"
+    rows = results_csv(path, n)
+    svc = Service.init(Settings.from_env(env={}, home=tmp / "gen"), "ve-2024", clock=clock)
+    t, c = time.perf_counter(), time.process_time()
+    summary = svc.import_file(path)
+    dt, cpu = time.perf_counter() - t, time.process_time() - c
+    assert summary.loaded == rows, summary
+    print(
+        f"generated import: {rows:,} rows in {dt:.1f} s wall = {rows / dt:,.0f} rows/s, "
+        f"{cpu:.1f} s CPU = {rows / cpu:,.0f} rows/s; load {load()}"
+    )
+    svc.close()
+    path.unlink()
+
+
 def bench_million(tmp: Path, n: int, database_url: str = "") -> None:
     env = {"ACTAS_DATABASE_URL": database_url} if database_url else {}
     svc = Service.init(Settings.from_env(env=env, home=tmp / "big"), "ve-2024", clock=clock)
     print(f"store: {svc.store.engine.dialect.name}")
-    rnd = random.Random(7)
     k = len(svc.election.candidates)
-    rows = []
-    i = 0
-    for state in range(1, 25):
-        for mun in range(1, 31):
-            for par in range(1, 15):
-                for centre in range(1, 31):
-                    for mesa in range(1, 11):
-                        if i >= n:
-                            break
-                        votes = [rnd.randint(0, 300) for _ in range(k)]
-                        rows.append(
-                            {
-                                "table_id": f"{state:02d}{mun:02d}{par:02d}{centre:03d}.{mesa:02d}",
-                                "status": "single",
-                                "registered": 700,
-                                "null_votes": 3,
-                                "votes": pack_votes(votes),
-                                "counts": None,
-                                "counts_list": votes,
-                                "seqs": str(i),
-                                "agreeing": 1,
-                                "channels": "bench",
-                                "differing": "",
-                            }
-                        )
-                        i += 1
+    rows = table_result_rows(n, k)
     with svc.store.write() as conn:
         for j in range(0, len(rows), 50_000):
             chunk = [
-                {k: v for k, v in r.items() if k != "counts_list"} for r in rows[j : j + 50_000]
+                {k: v for k, v in r.items() if k != "votes_list"} for r in rows[j : j + 50_000]
             ]
             bulk_insert(conn, schema.table_results, chunk)
     n = len(rows)
@@ -247,7 +244,7 @@ def bench_million(tmp: Path, n: int, database_url: str = "") -> None:
         f"  baseline: rows one by one + RegionTally per region: {base_wall:.2f} s wall, "
         f"{base_cpu:.2f} s CPU; ratio {cpu / base_cpu:.2f} (CPU)"
     )
-    vote_lists: list[list[int]] = [r["counts_list"] for r in rows]  # type: ignore[misc]
+    vote_lists: list[list[int]] = [r["votes_list"] for r in rows]
     c = time.process_time()
     total = [0] * k
     for votes in vote_lists:
@@ -318,7 +315,13 @@ def retally_rows(svc: Service) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--tables", type=int, default=1_000_000)
-    ap.add_argument("--tally-only", action="store_true", help="skip the V1 import")
+    ap.add_argument("--tally-only", action="store_true", help="skip the imports")
+    ap.add_argument(
+        "--import-rows",
+        type=int,
+        default=1_000_000,
+        help="rows of the generated file to import (0: none)",
+    )
     ap.add_argument(
         "--database-url",
         default="",
@@ -330,6 +333,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         if not args.tally_only:
             bench_v1(Path(d))
+            if args.import_rows:
+                bench_generated_import(Path(d), args.import_rows)
         bench_million(Path(d), args.tables, args.database_url)
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
 import resource
 import statistics
 import subprocess
@@ -37,12 +36,13 @@ sys.path.insert(0, str(REPO / "src"))
 sys.path.insert(0, str(REPO / "tests"))
 
 import psycopg  # noqa: E402
+from generated import table_result_rows  # noqa: E402
 
 from actas import queue  # noqa: E402
 from actas.service import Service  # noqa: E402
 from actas.settings import Settings  # noqa: E402
 from actas.store import schema  # noqa: E402
-from actas.store.sql import bulk_insert, pack_votes  # noqa: E402
+from actas.store.sql import bulk_insert  # noqa: E402
 from photoset import render_set  # noqa: E402
 
 V1 = REPO / ".." / "shared" / "data" / "ve2024" / "resultadosconvzla" / "RESULTADOS_2024_CSV_V1.csv"
@@ -202,35 +202,11 @@ def bench_query(admin: str, n: int, tmp: Path) -> None:
             clock=clock,
         )
         try:
-            rnd = random.Random(7)
             k = len(svc.election.candidates)
             t = time.perf_counter()
-            rows = []
-            i = 0
-            for state in range(1, 25):
-                for mun in range(1, 31):
-                    for par in range(1, 15):
-                        for centre in range(1, 31):
-                            for mesa in range(1, 11):
-                                if i >= n:
-                                    break
-                                rows.append(
-                                    {
-                                        "table_id": f"{state:02d}{mun:02d}{par:02d}{centre:03d}.{mesa:02d}",
-                                        "status": "single",
-                                        "registered": 700,
-                                        "null_votes": 3,
-                                        "votes": pack_votes(
-                                            [rnd.randint(0, 300) for _ in range(k)]
-                                        ),
-                                        "counts": None,
-                                        "seqs": str(i),
-                                        "agreeing": 1,
-                                        "channels": "bench",
-                                        "differing": "",
-                                    }
-                                )
-                                i += 1
+            rows = table_result_rows(n, k)
+            for r in rows:
+                del r["votes_list"]
             with svc.store.write() as conn:
                 for j in range(0, len(rows), 50_000):
                     bulk_insert(conn, schema.table_results, rows[j : j + 50_000])

@@ -64,6 +64,7 @@ __all__ = [
     "inclusion_proof",
     "leaf_hash",
     "node_hash",
+    "perfect_root",
     "root",
     "root_from_inclusion_proof",
     "root_from_leaf_hashes",
@@ -615,6 +616,19 @@ class MemoryNodes:
 
 
 # --------------------------------------------------------------------------- reference
+
+
+def perfect_root(hashes: Sequence[bytes]) -> bytes:
+    """The hash of a perfect subtree (``len(hashes)`` a power of two) over the hashes
+    of its leaves, level by level: a store that keeps only the upper levels of the
+    tree rebuilds a lower node with this from the leaves under it."""
+    n = len(hashes)
+    if n == 0 or n & (n - 1):
+        raise ValueError(f"a perfect subtree has a power of two of leaves, not {n}")
+    row = list(hashes)
+    while len(row) > 1:
+        row = [_sha256(_NODE_PREFIX + row[i] + row[i + 1]).digest() for i in range(0, len(row), 2)]
+    return row[0]
 
 
 def root_from_leaf_hashes(leaf_hashes: Sequence[bytes]) -> bytes:

@@ -277,19 +277,18 @@ class Counts:
         text = self._json
         if text is not None:
             return text
-        out = []
-        if self.ballots is not None:
-            out.append(f'"ballots":{int(self.ballots)}')
-        if self.invalid is not None:
-            out.append(f'"invalid":{int(self.invalid)}')
-        if self.null is not None:
-            out.append(f'"null":{int(self.null)}')
+        out = [
+            f'"{k}":{int(v)}'
+            for k, v in (("ballots", self.ballots), ("invalid", self.invalid), ("null", self.null))
+            if v is not None
+        ]
         if self.options is not None:
             out.append(f'"options":[{",".join(map(str, map(int, self.options)))}]')
-        if self.registered is not None:
-            out.append(f'"registered":{int(self.registered)}')
-        if self.valid_reported is not None:
-            out.append(f'"valid_reported":{int(self.valid_reported)}')
+        out.extend(
+            f'"{k}":{int(v)}'
+            for k, v in (("registered", self.registered), ("valid_reported", self.valid_reported))
+            if v is not None
+        )
         out.append(f'"votes":[{",".join(map(str, map(int, self.votes)))}]')
         text = "{" + ",".join(out) + "}"
         object.__setattr__(self, "_json", text)

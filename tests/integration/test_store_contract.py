@@ -79,6 +79,35 @@ def test_append_order_gapless_and_roots(store: SqlStore, log: Log) -> None:
         assert log.root(n) == merkle.root(n, expected)
 
 
+def test_only_upper_merkle_levels_are_stored_and_the_rest_is_read_from_leaves(
+    store: SqlStore, log: Log
+) -> None:
+    from sqlalchemy import func, select
+
+    from actas.store import schema
+    from actas.store.sql import LOW_LEVELS
+
+    append(store, log, [sub(i) for i in range(150)])
+    append(store, log, [sub(i) for i in range(150, 300)])  # appends across a 64-leaf block
+    with store.read() as conn:
+        levels = conn.execute(select(func.min(schema.nodes.c.level))).scalar()
+        rows = conn.execute(select(func.count()).select_from(schema.nodes)).scalar()
+        hashes = [merkle.leaf_hash(x) for x in store.leaves(0, 300, conn)]
+        expected = merkle.MemoryNodes(hashes)
+        keys = [(lv, i) for lv in range(9) for i in range(300 >> lv)]
+        got = store.node_reader(conn).nodes(keys)
+        beyond = store.node_reader(conn).nodes([(0, 300), (3, 37), (6, 4)])
+    assert levels == LOW_LEVELS and rows == 4 + 2 + 1  # levels 6, 7 and 8 of 300 leaves
+    assert got == expected.nodes(keys)
+    assert beyond == {}  # nodes over leaves not yet in the log are not there
+    for n in (1, 63, 64, 65, 128, 255, 256, 300):
+        assert log.root(n) == merkle.root(n, expected)
+    for index, size in ((0, 300), (70, 129), (299, 300), (255, 256)):
+        proof = merkle.inclusion_proof(index, size, expected)
+        with store.read() as conn:
+            assert merkle.inclusion_proof(index, size, store.node_reader(conn)) == proof
+
+
 def test_identities_and_dedupe(store: SqlStore, log: Log) -> None:
     subs = [sub(i) for i in range(1500)]
     append(store, log, subs[:1000])

@@ -469,3 +469,12 @@ def test_memory_nodes_is_append_only() -> None:
         store.node(-1, 0)
     assert store.size == 2
     assert MemoryNodes().size == 0
+
+
+def test_perfect_root_is_the_tree_hash_of_a_power_of_two_of_leaves() -> None:
+    hashes = [merkle.leaf_hash(bytes([i])) for i in range(64)]
+    for n in (1, 2, 4, 8, 64):
+        assert merkle.perfect_root(hashes[:n]) == merkle.root_from_leaf_hashes(hashes[:n])
+    for n in (0, 3, 6, 63):
+        with pytest.raises(ValueError):
+            merkle.perfect_root(hashes[:n])

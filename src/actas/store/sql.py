@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     ARRAY,
@@ -34,7 +34,6 @@ from sqlalchemy import (
     literal_column,
     select,
     text,
-    tuple_,
     update,
 )
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
@@ -49,7 +48,6 @@ from . import schema as s
 
 __all__ = ["LoggedSubmission", "SqlStore", "fold_name"]
 
-_CHUNK = 500
 _COPY_MIN = 32  # PostgreSQL: COPY from this many rows, INSERT below
 _LOCK_ID = 0x41637461  # "Acta": advisory lock key for the log sequencer on PostgreSQL
 _MIGRATE_LOCK_ID = 0x4163746D  # "Actm": one process at a time migrates a PostgreSQL store
@@ -84,24 +82,60 @@ class LoggedSubmission:
         return merkle.leaf_hash(self.leaf)
 
 
+# Merkle nodes below this level are not stored: a proof that needs one hashes the (at
+# most 2**LOW_LEVELS) leaves under it again. An append then writes one node row per 64
+# leaves instead of about two per leaf (the way tlog-tiles logs keep full tiles only);
+# stores written before keep their low rows, which are simply not read.
+LOW_LEVELS = 6
+
+
 class _Nodes:
-    """Batch node reader over a connection (one SELECT per batch of keys)."""
+    """Batch node reader over a connection: stored nodes by primary key (one SELECT per
+    level asked for), lower ones hashed from their leaves (one SELECT per run of leaves)."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     def nodes(self, keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        by_level: dict[int, list[int]] = {}
+        low: list[tuple[int, int]] = []
+        for key in keys:
+            if key[0] < LOW_LEVELS:
+                low.append(key)
+            else:
+                by_level.setdefault(key[0], []).append(key[1])
         out: dict[tuple[int, int], bytes] = {}
-        keys = list(keys)
-        for i in range(0, len(keys), _CHUNK):
-            chunk = keys[i : i + _CHUNK]
-            rows = self.conn.execute(
-                select(s.nodes.c.level, s.nodes.c.idx, s.nodes.c.hash).where(
-                    tuple_(s.nodes.c.level, s.nodes.c.idx).in_(chunk)
-                )
+        c = s.nodes.c
+        for level, idxs in by_level.items():
+            for where in _matching(self.conn, c.idx, idxs):
+                q = select(c.idx, c.hash).where(c.level == level, where)
+                out.update({(level, int(i)): bytes(h) for i, h in self.conn.execute(q)})
+        if low:
+            out.update(self._low(low))
+        return out
+
+    def _low(self, keys: list[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        """Nodes below LOW_LEVELS, hashed from the leaves under them (absent if a leaf is)."""
+        spans = sorted(((i << lv), ((i + 1) << lv)) for lv, i in keys)
+        runs: list[list[int]] = []
+        for start, end in spans:  # merge overlapping and touching spans
+            if runs and start <= runs[-1][1]:
+                runs[-1][1] = max(runs[-1][1], end)
+            else:
+                runs.append([start, end])
+        hashes: dict[int, bytes] = {}
+        c = s.submissions.c
+        for start, end in runs:
+            q = select(c.seq, c.leaf).where(c.seq >= start, c.seq < end)
+            hashes.update(
+                (int(q_), merkle.leaf_hash(bytes(leaf))) for q_, leaf in self.conn.execute(q)
             )
-            for level, idx, h in rows:
-                out[(int(level), int(idx))] = bytes(h)
+        out: dict[tuple[int, int], bytes] = {}
+        for level, idx in keys:
+            first = idx << level
+            under = [hashes.get(i) for i in range(first, first + (1 << level))]
+            if all(h is not None for h in under):
+                out[(level, idx)] = merkle.perfect_root(cast(list[bytes], under))
         return out
 
 
@@ -371,7 +405,12 @@ class SqlStore:
                     )
                 )
         insert_rows(conn, s.submissions, _SUBMISSION_COLS, rows)
-        insert_rows(conn, s.nodes, ("level", "idx", "hash"), [(k[0], k[1], h) for k, h in created])
+        insert_rows(
+            conn,
+            s.nodes,
+            ("level", "idx", "hash"),
+            [(k[0], k[1], h) for k, h in created if k[0] >= LOW_LEVELS],
+        )
         insert_rows(conn, s.findings, _FINDING_COLS, frows)
         return [size + i for i in range(len(subs))]
 

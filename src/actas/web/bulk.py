@@ -9,11 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
+from .. import merkle
 from ..reconcile import TableResult
 from ..service import Service
-from ..store import schema as s
 from ..store.sql import LoggedSubmission
 from .queries import Checkpoint, crumbs, table_json, table_rows
 
@@ -32,13 +30,13 @@ class Bulk:
                 str(r.table_id): r for r in store.table_results(conn)
             }
             self.subs: dict[str, list[LoggedSubmission]] = {}
+            leaf_hashes = []
             for sub in store.iter_submissions(conn):
+                leaf_hashes.append(merkle.leaf_hash(sub.leaf))
                 if sub.table_id is not None:
                     self.subs.setdefault(sub.table_id, []).append(sub)
-            self.nodes: dict[tuple[int, int], bytes] = {
-                (int(lv), int(i)): bytes(h)
-                for lv, i, h in conn.execute(select(s.nodes.c.level, s.nodes.c.idx, s.nodes.c.hash))
-            }
+            # every perfect node, from the leaves (the store keeps only the upper levels)
+            self.nodes = merkle.MemoryNodes(leaf_hashes)
         self.national = svc.results()[0] if svc.results() else None
         self.by_level = [svc.results(level=i) for i in range(len(self.election.levels))]
         self.regions = {r["code"]: r for rows in self.by_level for r in rows}

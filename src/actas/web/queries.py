@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, select
 
 from .. import merkle
 from ..errors import InputError, NotFound
@@ -264,28 +264,9 @@ def table(svc: Service, table_id: str, cp: Checkpoint | None) -> dict[str, Any]:
             raise NotFound("no submission for this table")
         names = names_of(conn, list(svc.election.scheme.region_codes(table_id)))
         waiting = pending_uploads(store, conn, subs)
-        return table_json(svc.election, table_id, result, subs, names, cp, _Nodes(conn), waiting)
-
-
-class _Nodes:
-    """Merkle nodes by key in one query of ``(level = ? AND idx = ?) OR ...``, which SQLite
-    answers from the primary key (the store's row-value ``IN`` scans the whole table)."""
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-
-    def nodes(self, keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
-        if not keys:
-            return {}
-        params: dict[str, int] = {}
-        terms = []
-        for n, (level, idx) in enumerate(keys):
-            params[f"l{n}"], params[f"i{n}"] = level, idx
-            terms.append(f"(level = :l{n} AND idx = :i{n})")
-        # only numbered placeholders are joined in; the values are bound parameters
-        sql = "SELECT level, idx, hash FROM nodes WHERE " + " OR ".join(terms)  # noqa: S608
-        rows = self.conn.execute(text(sql), params)
-        return {(int(lv), int(i)): bytes(h) for lv, i, h in rows}
+        return table_json(
+            svc.election, table_id, result, subs, names, cp, store.node_reader(conn), waiting
+        )
 
 
 # --------------------------------------------------------------------------- regions
