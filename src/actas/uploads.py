@@ -21,8 +21,10 @@ first line, paths and URLs blanked); ``actas jobs --retry JOB_ID`` queues it aga
 Sending a photo again while it is pending answers with its receipt instead of a new
 one (:func:`find_receipt`: the receipts of the claimed table, or of unclaimed
 uploads, whose photo has that SHA-256), as a photo already decoded answers with its
-PHOTO leaf. Two sendings at the same instant, or naming different tables, may still
-log two receipts; the photo is decoded and logged once either way.
+PHOTO leaf; the check is made again under the log's lock, so two sendings at the same
+instant log one receipt. Sending it again *naming another table* is another claim and
+logs its own receipt (what the witness said is evidence); the photo is decoded and
+logged once either way.
 
 The job is deferred before the receipt is logged: if logging fails the photo is
 still decoded and logged (the witness sees an error and may send it again, which
@@ -176,6 +178,26 @@ def find_receipt(conn: Connection, sha256: str, claimed_table: str | None) -> in
     return None
 
 
+def _known(
+    svc: Service, conn: Connection, sha: str, claimed_table: str | None
+) -> dict[str, Any] | None:
+    """The reply to a photo sent before: its PHOTO leaf once decoded, else the receipt
+    already logged for it and the same claimed table (pending or failed); None if new."""
+    seqs = svc.store.seqs_by_blob(sha, conn)
+    if seqs:  # decoded and logged before: nothing to add
+        return {"sha256": sha, "duplicate": True, "seq": seqs[0], "status": "logged"}
+    receipt = find_receipt(conn, sha, claimed_table)
+    if receipt is not None:  # still pending (or failed): its receipt, not another
+        return {
+            "sha256": sha,
+            "duplicate": True,
+            "seq": receipt,
+            "table_id": claimed_table,
+            "status": "queued",
+        }
+    return None
+
+
 def queue_transcription(svc: Service, sha256: str, seq: int, table_id: str | None) -> None:
     """Put a decoded photo without a readable QR in the transcription queue (a worker's
     call, as the web path does at once when it decodes itself)."""
@@ -246,18 +268,9 @@ class QueuedUploads:
         received_at = svc.clock()
         sha = self.blobs.put(data)
         with svc.store.read() as conn:
-            seqs = svc.store.seqs_by_blob(sha, conn)
-            receipt = None if seqs else find_receipt(conn, sha, claimed_table)
-        if seqs:  # decoded and logged before: nothing to add
-            return {"sha256": sha, "duplicate": True, "seq": seqs[0], "status": "logged"}
-        if receipt is not None:  # still pending (or failed): its receipt, not another
-            return {
-                "sha256": sha,
-                "duplicate": True,
-                "seq": receipt,
-                "table_id": claimed_table,
-                "status": "queued",
-            }
+            known = _known(svc, conn, sha, claimed_table)
+        if known is not None:
+            return known
         enqueue_photo(
             self._jobs(),
             self.blobs,
@@ -276,6 +289,11 @@ class QueuedUploads:
             "claimed_table": claimed_table or "",
         }
         with svc.store.write() as conn:
+            # again under the log's lock: the same photo sent twice at once gets one receipt
+            # (the second job finds the photo logged by the first and adds nothing)
+            known = _known(svc, conn, sha, claimed_table)
+            if known is not None:
+                return known
             seq = log_action(
                 svc,
                 conn,

@@ -109,6 +109,39 @@ def test_pending_twice_failed_and_retried(svc: Service) -> None:
         assert view["read"] is True and view["failed"] is False
 
 
+@pytest.mark.postgres
+def test_the_same_photo_sent_twice_at_once_gets_one_receipt(
+    svc: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both sendings pass the first check before either logs its receipt: the second
+    finds the first's receipt again under the log's lock and answers with it."""
+    from actas import queue, uploads
+
+    good = acta(0)
+    receiver = uploads.QueuedUploads(svc.settings)
+    enqueue = queue.enqueue_photo
+    replies: list[dict[str, object]] = []
+    raced: list[bool] = []
+
+    def racing(*args: object, **kwargs: object) -> None:
+        enqueue(*args, **kwargs)  # type: ignore[arg-type]
+        if not raced:  # the other sending gets in between: check done, receipt not yet
+            raced.append(True)
+            replies.append(
+                receiver.receive(svc, good.image, "a.jpg", claimed_table=good.table_id, actor="w1")
+            )
+
+    monkeypatch.setattr(queue, "enqueue_photo", racing)
+    try:
+        size = svc.log.size()
+        second = receiver.receive(svc, good.image, "b.jpg", claimed_table=good.table_id, actor="w2")
+    finally:
+        receiver.close()
+    [first] = replies
+    assert first["duplicate"] is False and second["duplicate"] is True
+    assert second["seq"] == first["seq"] and svc.log.size() == size + 1
+
+
 def test_public_error_hides_paths_and_urls() -> None:
     assert public_error("StoreError: cannot read /srv/actas/blobs/ab/cd: denied") == (
         "StoreError: cannot read …: denied"
