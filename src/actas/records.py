@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from .manifest import TEMPLATE_FIELD, ImportMapping
 from .model import Counts, Election, Finding, RegionCode, Severity, TableId
 
-__all__ = ["Header", "RowReading", "header_for", "read_row"]
+__all__ = ["Header", "RowReading", "header_for", "read_registry_row", "read_row"]
 
 _MAX_COUNT = 10_000_000  # larger than any polling station anywhere
 _ROLES = ("registered", "valid", "null", "invalid", "ballots")  # the count roles beside votes
@@ -118,6 +118,34 @@ def read_row(h: Header, fields: Sequence[str], row_width: int | None = None) -> 
             if fast is not None:
                 return fast
     return _read_any(h, fields, row_width)
+
+
+def read_registry_row(
+    h: Header,
+    fields: Sequence[str],
+    row_width: int | None,
+    names: dict[str, tuple[int, str]],
+    registered: dict[str, int | None],
+) -> None:
+    """Read one row of a registry file into ``names`` (region code -> (level, name);
+    the first name wins) and ``registered`` (table id -> registered voters, None when
+    not a number). The importer and the verifier's re-reading both use it."""
+    m, election = h.mapping, h.election
+    reading = read_row(h, fields, row_width)
+    for code, name in reading.region_names.items():
+        names.setdefault(code, (election.scheme.level_of(code), name))
+    if m.region_column:
+        region = fields[h.index[m.region_column]].strip()
+        name_col = m.region_names.get(m.region_level)
+        if name_col and region:
+            level = [lv.id for lv in election.levels].index(m.region_level)
+            width = sum(lv.width for lv in election.levels[: level + 1])
+            region = region.zfill(width) if width else region
+            names.setdefault(region, (level, fields[h.index[name_col]].strip()[:200]))
+    elif reading.table_id is not None:
+        column = m.columns.get("registered")
+        value = fields[h.index[column]].strip() if column in h.index else ""
+        registered[reading.table_id] = int(value) if value.isdigit() else None
 
 
 def _read_any(h: Header, fields: Sequence[str], row_width: int | None = None) -> RowReading:

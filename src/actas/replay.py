@@ -25,7 +25,7 @@ from . import rules
 from .leaf import LEAF_PREFIX, MAX_INLINE_RAW, decode_leaf, inline_raw
 from .manifest import ImportMapping
 from .model import Counts, Election, Finding, RegionCode, Severity, SubmissionKind, TableId
-from .records import Header, header_for, read_row
+from .records import Header, header_for, read_registry_row, read_row
 
 __all__ = [
     "DELIMITERS",
@@ -356,23 +356,8 @@ def read_registry(binding: Binding, data: bytes, election: Election) -> Registry
         lines.pop(0)
     names: dict[str, tuple[int, str]] = {}
     registered: dict[str, int | None] = {}
-    scheme, levels = election.scheme, [lv.id for lv in election.levels]
     for fields in _records(lines[1:], binding.delimiter):
-        reading = read_row(header, fields, binding.width)
-        for code, name in reading.region_names.items():
-            names.setdefault(code, (scheme.level_of(code), name))
-        if mapping.region_column:
-            region = fields[header.index[mapping.region_column]].strip()
-            name_col = mapping.region_names.get(mapping.region_level)
-            if name_col and region:
-                level = levels.index(mapping.region_level)
-                width = sum(lv.width for lv in election.levels[: level + 1])
-                region = region.zfill(width) if width else region
-                names.setdefault(region, (level, fields[header.index[name_col]].strip()[:200]))
-        elif reading.table_id is not None:
-            column = mapping.columns.get("registered")
-            value = fields[header.index[column]].strip() if column in header.index else ""
-            registered[reading.table_id] = int(value) if value.isdigit() else None
+        read_registry_row(header, fields, binding.width, names, registered)
     return RegistryReading(names, registered)
 
 

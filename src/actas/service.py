@@ -26,7 +26,7 @@ from .importer import open_table_file
 from .manifest import ImportMapping, parse_election, parse_mapping
 from .model import Election, Finding, Severity, Source, Submission, SubmissionKind, TableId
 from .reconcile import Status, TableResult, Version, reconcile
-from .records import Header, header_for, read_row
+from .records import Header, header_for, read_registry_row, read_row
 from .settings import Settings
 from .store import SqlStore, open_store
 from .tally import fill_registered, tally_packed, tally_to_json, unpack
@@ -269,30 +269,12 @@ class Service:
         width = len(table_file.header)
         for row in table_file.rows():
             summary.read += 1
+            if mapping.kind == "registry":
+                read_registry_row(header, row.fields, width, names, reg_rows)
+                continue
             sub, row_names = self._row_submission(
                 header, row.fields, row.raw, row.number, width, ctx, sha, name, received
             )
-            if mapping.kind == "registry":
-                reading = read_row(header, row.fields, width)
-                for rcode, nm in reading.region_names.items():
-                    names.setdefault(rcode, (self.election.scheme.level_of(rcode), nm))
-                if mapping.region_column:
-                    code = row.fields[header.index[mapping.region_column]].strip()
-                    nm_col = mapping.region_names.get(mapping.region_level)
-                    if nm_col and code:
-                        lvl = [lv.id for lv in self.election.levels].index(mapping.region_level)
-                        width_lvl = sum(lv.width for lv in self.election.levels[: lvl + 1])
-                        code = code.zfill(width_lvl) if width_lvl else code
-                        names.setdefault(
-                            code, (lvl, row.fields[header.index[nm_col]].strip()[:200])
-                        )
-                elif reading.table_id is not None:
-                    reg = header.mapping.columns.get("registered")
-                    value = (
-                        row.fields[header.index[reg]].strip() if reg and reg in header.index else ""
-                    )
-                    reg_rows[reading.table_id] = int(value) if value.isdigit() else None
-                continue
             batch.append(sub)
             for code, nm in row_names.items():
                 if code not in names:
