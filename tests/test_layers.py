@@ -55,6 +55,7 @@ APP = {
     "analysis_cli",
     "photos_cli",
     "uploads",
+    "tableview",
     "queue",
     "workers",
     "people",

@@ -505,41 +505,27 @@ class Service:
         raise InputError(f"unknown level {level!r}; levels: national, {', '.join(ids)}")
 
     def table(self, table_id: str) -> dict[str, Any]:
-        """Everything about one table: result, submissions, findings, leaf hashes."""
+        """Everything about one table: result, submissions, findings, leaves and their
+        inclusion proofs in the latest checkpoint (:mod:`actas.tableview`)."""
+        from .tableview import Checkpoint, table_json
+
         try:
             self.election.scheme.split(table_id)
         except ValueError as exc:
             raise InputError(f"malformed table id: {exc}") from None
+        latest = self.store.checkpoint()
+        cp = None
+        if latest is not None:
+            cp = Checkpoint(*latest, self.store.get_meta("verifier_key") or "")
         with self.store.read() as conn:
             result = self.store.table_result(table_id, conn)
             subs = self.store.submissions_of(table_id, conn)
-            names = self.store.region_names(conn)
-        if result is None and not subs:
-            raise NotFound(f"no submission for table {table_id}")
-        codes = self.election.scheme.region_codes(table_id)
-        return {
-            "table_id": table_id,
-            "election": self.election.id,
-            "regions": [
-                {"level": lv.id, "code": c, "name": names.get(c, "")}
-                for lv, c in zip(self.election.levels, codes, strict=True)
-            ],
-            "result": _result_json(self.election, result) if result else None,
-            "submissions": [
-                {
-                    "seq": s.seq,
-                    "kind": s.kind,
-                    "channel": s.channel,
-                    "received_at": s.received_at,
-                    "leaf_hash": s.leaf_hash.hex(),
-                    "blob_sha256": s.blob_sha256 or None,
-                    "counts": s.counts.to_json() if s.counts else None,
-                    "raw": s.raw.decode("utf-8", "replace") if s.kind == "record" else None,
-                    "findings": [f.to_json() for f in s.findings],
-                }
-                for s in subs
-            ],
-        }
+            if result is None and not subs:
+                raise NotFound(f"no submission for table {table_id}")
+            names = self.store.region_names(conn, self.election.scheme.region_codes(table_id))
+            return table_json(
+                self.election, table_id, result, subs, names, cp, self.store.node_reader(conn)
+            )
 
     def conflicts(self) -> list[dict[str, Any]]:
         with self.store.read() as conn:
@@ -610,32 +596,3 @@ class Service:
         """Write the open-data bundle into ``out_dir`` (see :mod:`actas.export`)."""
         blobs = open_blobs(self.settings.blobs, self.settings.s3_endpoint) if photos else None
         return export_bundle(self, out_dir, photos, blobs)
-
-
-def _result_json(election: Election, r: TableResult) -> dict[str, Any]:
-    c = r.counts
-    out: dict[str, Any] = {
-        "status": str(r.status),
-        "agreeing": r.agreeing,
-        "channels": list(r.channels),
-        "seqs": list(r.seqs),
-        "differing": list(r.differing),
-    }
-    if c is not None:
-        out.update(
-            {
-                "valid": c.valid,
-                "null": c.null,
-                "registered": c.registered,
-                "candidates": [
-                    {"id": cand.id, "name": cand.name, "votes": v}
-                    for cand, v in zip(election.candidates, c.votes, strict=True)
-                ],
-            }
-        )
-        if c.options is not None:
-            out["options"] = [
-                {"id": o.id, "name": o.name, "candidate": o.candidate, "votes": v}
-                for o, v in zip(election.options, c.options, strict=True)
-            ]
-    return out

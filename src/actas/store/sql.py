@@ -540,11 +540,19 @@ class SqlStore:
         if new:
             conn.execute(insert(s.regions), new)
 
-    def region_names(self, conn: Connection | None = None) -> dict[str, str]:
+    def region_names(
+        self, conn: Connection | None = None, codes: Sequence[str] | None = None
+    ) -> dict[str, str]:
+        """Code -> name of every region, or of ``codes`` only."""
         if conn is None:
             with self.read() as c:
-                return self.region_names(c)
-        return {str(c): str(n) for c, n in conn.execute(select(s.regions.c.code, s.regions.c.name))}
+                return self.region_names(c, codes)
+        q = select(s.regions.c.code, s.regions.c.name)
+        if codes is not None:
+            if not codes:
+                return {}
+            q = q.where(s.regions.c.code.in_(list(codes)))
+        return {str(c): str(n) for c, n in conn.execute(q)}
 
     def search_regions(self, folded: str, limit: int) -> list[tuple[str, int, str]]:
         pattern = "%" + folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

@@ -13,17 +13,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import select
 
-from .. import merkle
 from ..errors import InputError, NotFound
-from ..leaf import decode_leaf
 from ..model import Election
-from ..people.agreement import grade
 from ..reconcile import TableResult
 from ..service import Service
 from ..store import schema as s
-from ..store.sql import LoggedSubmission, fold_name
+from ..store.sql import fold_name
+from ..tableview import Checkpoint, table_json
 from ..uploads import pending as pending_uploads
 
 __all__ = [
@@ -48,25 +46,6 @@ SEARCH_LIMIT = 50
 # Characters region and centre names use (checked on the real data); anything else
 # in a query (<, >, ;, =, %, *, backslash, ...) is refused before it reaches SQL.
 _QUERY_OK = re.compile(r"[\w\s.,\-()/'\"#°º:]+")
-_PHOTO_URL = re.compile(r"https?://[^\s<>\"']{1,500}")
-
-
-@dataclass(frozen=True, slots=True)
-class Checkpoint:
-    size: int
-    root: bytes
-    note: str
-    created_at: str
-    verifier_key: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "size": self.size,
-            "root_hash": self.root.hex(),
-            "note": self.note,
-            "created_at": self.created_at,
-            "verifier_key": self.verifier_key,
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,15 +110,6 @@ def valid_region(election: Election, code: str) -> int:
 # --------------------------------------------------------------------------- names
 
 
-def names_of(conn: Connection, codes: Sequence[str]) -> dict[str, str]:
-    if not codes:
-        return {}
-    rows = conn.execute(
-        select(s.regions.c.code, s.regions.c.name).where(s.regions.c.code.in_(list(codes)))
-    )
-    return {str(c): str(n) for c, n in rows}
-
-
 def _ancestors(election: Election, code: str) -> list[str]:
     out = []
     scheme = election.scheme
@@ -165,95 +135,6 @@ def crumbs(election: Election, code: str, names: Mapping[str, str]) -> list[dict
 # --------------------------------------------------------------------------- tables
 
 
-def _result_json(election: Election, r: TableResult) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "status": str(r.status),
-        "agreeing": r.agreeing,
-        "channels": list(r.channels),
-        "seqs": list(r.seqs),
-        "differing": list(r.differing),
-    }
-    c = r.counts
-    if c is not None:
-        out["valid"] = c.valid
-        out["null"] = c.null
-        out["registered"] = c.registered
-        out["candidates"] = [
-            {"id": cand.id, "name": cand.name, "short": cand.short, "votes": v}
-            for cand, v in zip(election.candidates, c.votes, strict=True)
-        ]
-        if c.options is not None:
-            out["options"] = [
-                {"id": o.id, "name": o.name, "candidate": o.candidate, "votes": v}
-                for o, v in zip(election.options, c.options, strict=True)
-            ]
-    return out
-
-
-def _submission_json(
-    sub: LoggedSubmission, cp: Checkpoint | None, nodes: merkle.NodeSource | None
-) -> dict[str, Any]:
-    try:
-        entry = decode_leaf(sub.leaf)
-    except ValueError:
-        entry = {}
-    meta = entry.get("meta") or {}
-    url = meta.get("photo_url") if isinstance(meta, dict) else None
-    leaf_hash = sub.leaf_hash
-    inclusion = None
-    if cp is not None and nodes is not None and sub.seq < cp.size:
-        proof = merkle.inclusion_proof(sub.seq, cp.size, nodes)
-        inclusion = {
-            "leaf_index": sub.seq,
-            "tree_size": cp.size,
-            "proof": [h.hex() for h in proof],
-            "root_hash": cp.root.hex(),
-            "verified": merkle.verify_inclusion(leaf_hash, sub.seq, cp.size, proof, cp.root),
-        }
-    return {
-        "seq": sub.seq,
-        "kind": sub.kind,
-        "channel": sub.channel,
-        "source": entry.get("source", {"channel": sub.channel}),
-        "received_at": sub.received_at,
-        "leaf_hash": leaf_hash.hex(),
-        "leaf": sub.leaf.decode("ascii", "replace"),
-        "blob_sha256": sub.blob_sha256 or None,
-        "photo_url": url if isinstance(url, str) and _PHOTO_URL.fullmatch(url) else None,
-        "counts": sub.counts.to_json() if sub.counts else None,
-        "raw": sub.raw.decode("utf-8", "replace") if sub.kind == "record" else None,
-        "findings": [f.to_json() for f in sub.findings],
-        "inclusion": inclusion,
-    }
-
-
-def table_json(
-    election: Election,
-    table_id: str,
-    result: TableResult | None,
-    subs: Sequence[LoggedSubmission],
-    names: Mapping[str, str],
-    cp: Checkpoint | None,
-    nodes: merkle.NodeSource | None,
-    pending: Sequence[Mapping[str, Any]] = (),
-) -> dict[str, Any]:
-    codes = election.scheme.region_codes(table_id)
-    return {
-        "table_id": table_id,
-        "election": election.id,
-        "regions": [
-            {"level": lv.id, "code": c, "name": names.get(c, "")}
-            for lv, c in zip(election.levels, codes, strict=True)
-        ],
-        "result": _result_json(election, result) if result else None,
-        "submissions": [_submission_json(sub, cp, nodes) for sub in subs],
-        "checkpoint": cp.to_json() if cp else None,
-        "agreement": grade(result, subs),
-        # uploads logged on receipt whose photo a queue worker has not decoded yet
-        "pending": [dict(p) for p in pending],
-    }
-
-
 def table(svc: Service, table_id: str, cp: Checkpoint | None) -> dict[str, Any]:
     valid_table_id(svc.election, table_id)
     store = svc.store
@@ -262,7 +143,7 @@ def table(svc: Service, table_id: str, cp: Checkpoint | None) -> dict[str, Any]:
         subs = store.submissions_of(table_id, conn)
         if result is None and not subs:
             raise NotFound("no submission for this table")
-        names = names_of(conn, list(svc.election.scheme.region_codes(table_id)))
+        names = store.region_names(conn, svc.election.scheme.region_codes(table_id))
         waiting = pending_uploads(store, conn, subs)
         return table_json(
             svc.election, table_id, result, subs, names, cp, store.node_reader(conn), waiting
@@ -296,7 +177,7 @@ def region(svc: Service, code: str) -> dict[str, Any]:
     store = svc.store
     election = svc.election
     with store.read() as conn:
-        names = names_of(conn, _ancestors(election, code))
+        names = store.region_names(conn, _ancestors(election, code))
         tables = None
         if level == len(election.levels) - 1:
             results = store.table_results(conn, prefix=code + election.scheme.table_separator)
@@ -436,7 +317,7 @@ def search(svc: Service, q: str, limit: int = SEARCH_LIMIT) -> dict[str, Any]:
             region_hits.append((code, level))
     with store.read() as conn:
         wanted = sorted({a for code, _ in region_hits for a in _ancestors(election, code)})
-        names = names_of(conn, wanted)
+        names = store.region_names(conn, wanted)
     for code, level in region_hits[:limit]:
         hits.append(
             {
