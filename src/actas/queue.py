@@ -10,7 +10,7 @@ stateless. Workers share nothing but PostgreSQL and the blob store.
 Tasks (queue ``photos`` unless said otherwise):
 
 - ``decode_photo(sha256, name, claimed_table)`` reads the photo from the blob store,
-  runs :func:`actas.ingest.read_photo` and :meth:`actas.ingest.Ingestor.write`: one
+  runs :func:`actas.photoread.read_photo` and :meth:`actas.ingest.Ingestor.write`: one
   transaction for submission, leaf and photo row, under the log's sequencer.
   Idempotent by photo SHA-256: a photo already logged is skipped, so a job run twice
   (a retry, a stalled job picked up again) logs the photo once.
@@ -60,7 +60,8 @@ from procrastinate.schema import SchemaManager
 from .blobs import BlobStore, open_blobs
 from .errors import InputError, StoreError
 from .imaging import Limits
-from .ingest import Ingestor, IngestSummary, find_photos, read_photo
+from .ingest import Ingestor, IngestSummary
+from .photoread import find_photos, read_photo
 from .service import Service, utcnow
 from .settings import Settings
 from .store import open_store

@@ -13,7 +13,8 @@ from PIL import Image
 
 from actas import ingest
 from actas.blobs import MemoryBlobs
-from actas.ingest import Ingestor, IngestSummary, PhotoReading, _read_file, ingest_paths
+from actas.ingest import Ingestor, IngestSummary, ingest_paths
+from actas.photoread import PhotoReading, read_file
 from actas.service import Service
 
 
@@ -59,12 +60,12 @@ def test_a_worker_hashes_a_known_photo_and_does_not_examine_it(tmp_path: Path) -
     path = _jpeg(tmp_path)
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
     args = (str(path), "ve-2024-qr", 38, 25_000_000)
-    fresh = _read_file(args)
+    fresh = read_file(args)
     assert not fresh.known and fresh.sha256 == sha and fresh.stage == "none"
     assert fresh.phash is not None and fresh.capture["width"] == 64
-    known = _read_file(args, frozenset({sha}))
+    known = read_file(args, frozenset({sha}))
     assert known.known and known.sha256 == sha and known.stage == "" and known.phash is None
-    assert _read_file(args, frozenset({"0" * 64})).stage == "none"
+    assert read_file(args, frozenset({"0" * 64})).stage == "none"
 
 
 def test_a_rerun_skips_what_is_logged_in_every_worker(
