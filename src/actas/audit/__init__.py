@@ -1,6 +1,6 @@
 """Audits: reproducible sampling from a public seed, quick counts, risk-limiting audits.
 
-Pure core (no I/O, clock, environment or global randomness). Six modules:
+Pure core (no I/O, clock, environment or global randomness). Seven modules:
 
 * :mod:`actas.audit.sampling` — SHA-256 tickets, samples without replacement,
   stratified samples, PPEB draws, canonical frame bytes;
@@ -11,8 +11,10 @@ Pure core (no I/O, clock, environment or global randomness). Six modules:
   Kaplan–Markov p-values, stop / continue / full hand count;
 * :mod:`actas.audit.commitment` — the documents an audit logs (frame
   commitment, seed, audited values) and the sample recomputed from them;
+* :mod:`actas.audit.rounds` — an RLA's rounds: the draws, the audited prefix,
+  the p-values and the decision;
 * :mod:`actas.audit.trail` — an audit read back from its leaves: the checks,
-  the rounds and decision of an RLA, the summary a bundle publishes.
+  the sample and decision they lead to, the summary a bundle publishes.
 
 The procedures, byte formats and caveats are specified in ``docs/audit.md``.
 """

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..audit import Batch, Contest, Draw, MacroBounds, batch_error, kaplan_markov
 from ..audit import commitment as doc
-from ..audit.trail import Progress, audited_votes, rla_progress
+from ..audit.rounds import Progress, audited_votes, rla_progress
 from ..errors import InputError, NotFound
 from ..importer import open_table_file
 from ..model import Counts
@@ -268,7 +268,7 @@ def _check_counts(svc: Service, contest: Contest, counts: Mapping[str, int]) -> 
 
 
 def _rla_progress(a: Audit) -> Progress:
-    """The rounds and the decision (:func:`actas.audit.trail.rla_progress`), draws memoised."""
+    """The rounds and the decision (:func:`actas.audit.rounds.rla_progress`), draws memoised."""
     c = a.commitment
     seed = None if a.seed is None else a.seed.seed
 
