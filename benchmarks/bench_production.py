@@ -42,7 +42,7 @@ from actas import queue  # noqa: E402
 from actas.service import Service  # noqa: E402
 from actas.settings import Settings  # noqa: E402
 from actas.store import schema  # noqa: E402
-from actas.store.sql import bulk_insert  # noqa: E402
+from actas.store.bulk import bulk_insert  # noqa: E402
 from photoset import render_set  # noqa: E402
 
 V1 = REPO / ".." / "shared" / "data" / "ve2024" / "resultadosconvzla" / "RESULTADOS_2024_CSV_V1.csv"

@@ -85,7 +85,7 @@ def test_only_upper_merkle_levels_are_stored_and_the_rest_is_read_from_leaves(
     from sqlalchemy import func, select
 
     from actas.store import schema
-    from actas.store.sql import LOW_LEVELS
+    from actas.store.nodes import LOW_LEVELS
 
     append(store, log, [sub(i) for i in range(150)])
     append(store, log, [sub(i) for i in range(150, 300)])  # appends across a 64-leaf block

@@ -9,34 +9,27 @@ lock), so leaf indices are strictly ordered and gap-free.
 
 from __future__ import annotations
 
-import functools
 import json
 import struct
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import (
-    ARRAY,
-    ColumnElement,
     Connection,
     Engine,
-    Text,
-    any_,
-    bindparam,
     create_engine,
     delete,
     event,
     func,
     insert,
-    literal_column,
     select,
     text,
     update,
 )
-from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from .. import merkle
 from ..errors import NotFound, StoreError
@@ -45,10 +38,11 @@ from ..reconcile import Status, TableResult, Version
 from ..tally import Registry, TableArrays
 from . import arrays
 from . import schema as s
+from .bulk import insert_rows, matching
+from .nodes import LOW_LEVELS, NodeReader
 
 __all__ = ["LoggedSubmission", "SqlStore", "fold_name"]
 
-_COPY_MIN = 32  # PostgreSQL: COPY from this many rows, INSERT below
 _LOCK_ID = 0x41637461  # "Acta": advisory lock key for the log sequencer on PostgreSQL
 _MIGRATE_LOCK_ID = 0x4163746D  # "Actm": one process at a time migrates a PostgreSQL store
 
@@ -80,63 +74,6 @@ class LoggedSubmission:
     @property
     def leaf_hash(self) -> bytes:
         return merkle.leaf_hash(self.leaf)
-
-
-# Merkle nodes below this level are not stored: a proof that needs one hashes the (at
-# most 2**LOW_LEVELS) leaves under it again. An append then writes one node row per 64
-# leaves instead of about two per leaf (the way tlog-tiles logs keep full tiles only);
-# stores written before keep their low rows, which are simply not read.
-LOW_LEVELS = 6
-
-
-class _Nodes:
-    """Batch node reader over a connection: stored nodes by primary key (one SELECT per
-    level asked for), lower ones hashed from their leaves (one SELECT per run of leaves)."""
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-
-    def nodes(self, keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
-        by_level: dict[int, list[int]] = {}
-        low: list[tuple[int, int]] = []
-        for key in keys:
-            if key[0] < LOW_LEVELS:
-                low.append(key)
-            else:
-                by_level.setdefault(key[0], []).append(key[1])
-        out: dict[tuple[int, int], bytes] = {}
-        c = s.nodes.c
-        for level, idxs in by_level.items():
-            for where in _matching(self.conn, c.idx, idxs):
-                q = select(c.idx, c.hash).where(c.level == level, where)
-                out.update({(level, int(i)): bytes(h) for i, h in self.conn.execute(q)})
-        if low:
-            out.update(self._low(low))
-        return out
-
-    def _low(self, keys: list[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
-        """Nodes below LOW_LEVELS, hashed from the leaves under them (absent if a leaf is)."""
-        spans = sorted(((i << lv), ((i + 1) << lv)) for lv, i in keys)
-        runs: list[list[int]] = []
-        for start, end in spans:  # merge overlapping and touching spans
-            if runs and start <= runs[-1][1]:
-                runs[-1][1] = max(runs[-1][1], end)
-            else:
-                runs.append([start, end])
-        hashes: dict[int, bytes] = {}
-        c = s.submissions.c
-        for start, end in runs:
-            q = select(c.seq, c.leaf).where(c.seq >= start, c.seq < end)
-            hashes.update(
-                (int(q_), merkle.leaf_hash(bytes(leaf))) for q_, leaf in self.conn.execute(q)
-            )
-        out: dict[tuple[int, int], bytes] = {}
-        for level, idx in keys:
-            first = idx << level
-            under = [hashes.get(i) for i in range(first, first + (1 << level))]
-            if all(h is not None for h in under):
-                out[(level, idx)] = merkle.perfect_root(cast(list[bytes], under))
-        return out
 
 
 _SUBMISSION_COLS = (
@@ -181,85 +118,6 @@ def _finding(row: Any) -> Finding:
 
     fields = tuple(f for f in (row.fields or "").split(",") if f)
     return Finding(row.code, Severity(row.severity), row.message, row.table_id, fields)
-
-
-@functools.lru_cache(maxsize=64)
-def _insert_sql(
-    dialect: Any, table: Any, cols: tuple[str, ...]
-) -> tuple[str, tuple[str, ...] | None]:
-    compiled = insert(table).compile(dialect=dialect, column_keys=list(cols))
-    order = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None
-    return str(compiled), order
-
-
-def bulk_insert(conn: Connection, table: Any, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Insert many rows at the driver level (the hot path of imports and appends).
-
-    SQLite: ``executemany`` of the SQL SQLAlchemy compiles for the dialect, without
-    per-row parameter processing. PostgreSQL: ``COPY … FROM STDIN`` on the same
-    connection and transaction for many rows (instead of a pipelined statement per
-    row); a few rows (one photo's leaf) are cheaper as plain inserts, since COPY
-    costs an extra round trip to start. Every row must have the same keys.
-    """
-    if not rows:
-        return
-    cols = tuple(rows[0].keys())
-    insert_rows(conn, table, cols, [tuple(r[k] for k in cols) for r in rows])
-
-
-def insert_rows(
-    conn: Connection, table: Any, cols: tuple[str, ...], rows: Sequence[Sequence[Any]]
-) -> None:
-    """:func:`bulk_insert` of rows given as tuples of values in ``cols`` order."""
-    if not rows:
-        return
-    if conn.dialect.name == "postgresql" and len(rows) >= _COPY_MIN:
-        _copy_rows(conn, table.name, cols, rows)
-        return
-    sql, order = _insert_sql(conn.dialect, table, cols)
-    params: Any
-    if order is None:  # named parameters
-        params = [dict(zip(cols, r, strict=True)) for r in rows]
-    elif order == cols:
-        params = rows
-    else:
-        at = [cols.index(k) for k in order]
-        params = [tuple(r[i] for i in at) for r in rows]
-    conn.exec_driver_sql(sql, params)
-
-
-def _copy_rows(
-    conn: Connection, table: str, cols: tuple[str, ...], rows: Sequence[Sequence[Any]]
-) -> None:
-    """PostgreSQL fast path of :func:`insert_rows`: psycopg's COPY in text format."""
-    import psycopg
-
-    names = ", ".join(f'"{c}"' for c in cols)  # schema column names, never user input
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        with cursor.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
-            for r in rows:
-                copy.write_row(r)
-    except psycopg.IntegrityError as exc:
-        raise IntegrityError(f"COPY {table}", None, exc) from exc
-    except psycopg.OperationalError as exc:
-        raise OperationalError(f"COPY {table}", None, exc) from exc
-    finally:
-        cursor.close()
-
-
-def _matching(conn: Connection, col: Any, values: Sequence[Any]) -> Iterator[ColumnElement[bool]]:
-    """``col IN values`` in one statement with one parameter, however many values:
-    ``col = ANY(:array)`` on PostgreSQL, ``col IN (SELECT value FROM json_each(:json))``
-    on SQLite (instead of a bound parameter per value, which SQLite limits and
-    SQLAlchemy compiles anew for every list). The caller runs one query per clause."""
-    if not values:
-        return
-    if conn.dialect.name == "postgresql":
-        yield col == any_(bindparam(None, list(values), type_=ARRAY(col.type)))
-        return
-    each = func.json_each(bindparam(None, json.dumps(list(values)), type_=Text))
-    yield col.in_(select(literal_column("value")).select_from(each))
 
 
 def pack_votes(votes: Sequence[int]) -> bytes:
@@ -348,7 +206,7 @@ class SqlStore:
 
     def known_identities(self, identities: Sequence[str], conn: Connection) -> set[str]:
         found: set[str] = set()
-        for where in _matching(conn, s.submissions.c.identity, identities):
+        for where in matching(conn, s.submissions.c.identity, identities):
             found.update(conn.execute(select(s.submissions.c.identity).where(where)).scalars())
         return found
 
@@ -367,7 +225,7 @@ class SqlStore:
         if not subs:
             return []
         size = self.size(conn)
-        frontier = merkle.Frontier.from_nodes(size, _Nodes(conn))
+        frontier = merkle.Frontier.from_nodes(size, NodeReader(conn))
         hashes = [merkle.leaf_hash(leaf) for leaf in leaves]
         _, created = frontier.extend(hashes)
         rows = []
@@ -414,8 +272,8 @@ class SqlStore:
         insert_rows(conn, s.findings, _FINDING_COLS, frows)
         return [size + i for i in range(len(subs))]
 
-    def node_reader(self, conn: Connection) -> _Nodes:
-        return _Nodes(conn)
+    def node_reader(self, conn: Connection) -> NodeReader:
+        return NodeReader(conn)
 
     def leaves(self, start: int, end: int, conn: Connection) -> list[bytes]:
         rows = conn.execute(
@@ -530,7 +388,7 @@ class SqlStore:
         if not names:
             return
         known: set[str] = set()
-        for where in _matching(conn, s.regions.c.code, list(names)):
+        for where in matching(conn, s.regions.c.code, list(names)):
             known.update(conn.execute(select(s.regions.c.code).where(where)).scalars())
         new = [
             {"code": c, "level": lvl, "name": n, "search": fold_name(n)}
@@ -566,7 +424,7 @@ class SqlStore:
         return [(str(r.code), int(r.level), str(r.name)) for r in rows]
 
     def upsert_registry(self, conn: Connection, rows: Mapping[str, int | None]) -> None:
-        for where in _matching(conn, s.registry.c.table_id, list(rows)):
+        for where in matching(conn, s.registry.c.table_id, list(rows)):
             conn.execute(delete(s.registry).where(where))
         conn.execute(
             insert(s.registry), [{"table_id": t, "registered": r} for t, r in rows.items()]
@@ -584,7 +442,7 @@ class SqlStore:
     def versions(self, table_ids: Sequence[str], conn: Connection) -> dict[str, list[Version]]:
         out: dict[str, list[Version]] = {}
         c = s.submissions.c
-        for where in _matching(conn, c.table_id, list(table_ids)):
+        for where in matching(conn, c.table_id, list(table_ids)):
             rows = conn.execute(
                 select(c.seq, c.table_id, c.kind, c.channel, c.counts).where(
                     where, c.counts.is_not(None)
@@ -601,7 +459,7 @@ class SqlStore:
     def tables_with_results(self, table_ids: Sequence[str], conn: Connection) -> set[str]:
         found: set[str] = set()
         c = s.table_results.c
-        for where in _matching(conn, c.table_id, list(table_ids)):
+        for where in matching(conn, c.table_id, list(table_ids)):
             found.update(conn.execute(select(c.table_id).where(where)).scalars())
         return found
 
@@ -623,7 +481,7 @@ class SqlStore:
     ) -> None:
         """Replace the results of these tables; ``new`` ones are known to have none yet."""
         ids = [r.table_id for r in results if r.table_id not in new] + list(removed)
-        for where in _matching(conn, s.table_results.c.table_id, ids):
+        for where in matching(conn, s.table_results.c.table_id, ids):
             conn.execute(delete(s.table_results).where(where))
         rows = []
         for r in results:
@@ -701,7 +559,7 @@ class SqlStore:
             conn.execute(delete(s.region_results))
             fresh = list(rows)
         else:
-            for where in _matching(conn, s.region_results.c.code, stale):
+            for where in matching(conn, s.region_results.c.code, stale):
                 conn.execute(delete(s.region_results).where(where))
         insert_rows(conn, s.region_results, ("code", "level", "name", "data"), fresh)
 
@@ -758,7 +616,7 @@ class SqlStore:
         out: dict[int, list[dict[str, Any]]] = {}
         c = s.job_errors.c
         with self.read() as conn:
-            for where in _matching(conn, c.job_id, list(job_ids)):
+            for where in matching(conn, c.job_id, list(job_ids)):
                 q = select(c.job_id, c.attempt, c.error, c.at).where(where).order_by(c.id)
                 for job_id, attempt, error, at in conn.execute(q):
                     out.setdefault(int(job_id), []).append(
