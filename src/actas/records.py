@@ -11,6 +11,7 @@ import operator
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from .manifest import TEMPLATE_FIELD, ImportMapping
 from .model import Counts, Election, Finding, RegionCode, Severity, TableId
@@ -287,6 +288,11 @@ class _Plan:
     all_cells: Callable[[Sequence[str]], tuple[str, ...]]
     extra_slices: tuple[tuple[str, int, int], ...]  # (role, start, end), None roles left out
     vote_cells: int  # how many of all_cells are vote cells
+    # a template of fixed-width numbers only ("{CENTRO:09}.{MESA:02}"): the id is
+    # id_format % the cells' integers, id_len characters long when none is too wide
+    id_format: str | None = None
+    id_cells: Callable[[Sequence[str]], tuple[str, ...]] | None = None
+    id_len: int = 0
 
 
 def _cells(cols: Sequence[int]) -> Callable[[Sequence[str]], tuple[str, ...]]:
@@ -338,6 +344,7 @@ def _plan(h: Header) -> _Plan | None:
         election=election,
         id_parts=tuple(parts),
         id_tail=m.id_template[pos:],
+        **_id_format(parts, m.id_template[pos:]),
         id_col=-1 if m.id_template else ix[m.id_column],
         id_regex=re.compile(m.id_pattern) if m.id_pattern and not m.id_template else None,
         option_cols=option_cols,
@@ -368,7 +375,28 @@ def _count(text: str) -> int | None:
     return None
 
 
+def _id_format(parts: Sequence[tuple[str, int, int]], tail: str) -> dict[str, Any]:
+    """The plan's ``id_format``, ``id_cells`` and ``id_len`` when every template field
+    has a width (else none: the general template code builds the id)."""
+    if not parts or any(width <= 0 for _, _, width in parts):
+        return {}
+    fmt = "".join(f"{lit.replace('%', '%%')}%0{width}d" for lit, _, width in parts)
+    return {
+        "id_format": fmt + tail.replace("%", "%%"),
+        "id_cells": _cells([col for _, col, _ in parts]),
+        "id_len": sum(len(lit) + width for lit, _, width in parts) + len(tail),
+    }
+
+
 def _clean_id(p: _Plan, fields: Sequence[str]) -> str | None:
+    if p.id_cells is not None and p.id_format is not None:
+        # plain digits only (a space, a sign, a non-ASCII digit: the general reader)
+        cells = p.id_cells(fields)
+        joined = "".join(cells)
+        if not (all(cells) and joined.isdigit() and joined.isascii()):
+            return None
+        tid = p.id_format % tuple(map(int, cells))
+        return tid if len(tid) == p.id_len else None
     if p.id_col >= 0:
         value = fields[p.id_col].strip()
         if p.id_regex is None:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from . import rules
 from .blobs import open_blobs
@@ -339,7 +339,7 @@ class Service:
         else:
             reading = read_row(header, fields, width)
             table_id, counts, meta = reading.table_id, reading.counts, reading.meta
-            row_names = {str(k): v for k, v in reading.region_names.items()}
+            row_names = cast(dict[str, str], reading.region_names)  # RegionCode is a str
             reading_findings = reading.findings
             if counts is not None and table_id is not None:
                 reading_findings = reading_findings + tuple(rules.check(table_id, counts, ctx))
