@@ -21,7 +21,7 @@ import hashlib
 import io
 import json
 import operator
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -49,6 +49,7 @@ __all__ = [
     "VERIFIER_KEY",
     "Row",
     "column_rows",
+    "counted_votes",
     "counts_from_json",
     "counts_to_json",
     "dumps",
@@ -205,6 +206,23 @@ def _with_table(f: Finding, table_id: str) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- tables
+
+
+def counted_votes(
+    election: Election, results: Iterable[TableResult]
+) -> Callable[[str], Mapping[str, int] | None]:
+    """Table id -> votes per candidate id of each counted table (None otherwise): what a
+    quick count's estimate in ``audits.json`` is computed from, by export and verify."""
+    ids = [c.id for c in election.candidates]
+    by_id: dict[str, Counts] = {
+        r.table_id: r.counts for r in results if r.status.counted and r.counts is not None
+    }
+
+    def votes_of(table_id: str) -> Mapping[str, int] | None:
+        counts = by_id.get(table_id)
+        return None if counts is None else dict(zip(ids, counts.votes, strict=True))
+
+    return votes_of
 
 
 def table_json(election: Election, r: TableResult) -> dict[str, Any]:

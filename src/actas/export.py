@@ -34,6 +34,7 @@ from .errors import ActasError, InputError, NotFound, StoreError
 from .leaf import inline_raw
 from .manifest import parse_mapping
 from .model import Election
+from .reconcile import TableResult
 from .store import SqlStore, people_schema, schema
 from .tally import tally_to_json, unpack
 from .tlog import Log
@@ -198,7 +199,7 @@ def _write(
         results = store.table_results(conn)
         regions = _region_results(conn, election)
     w.put(b.CHECKPOINT, note.encode("utf-8"))
-    _audits(w, election, audit_leaves)
+    _audits(w, election, audit_leaves, results)
     w.put(b.TABLES_JSON, b.json_lines(b.table_json(election, r) for r in results))
     table_rows = [b.table_row(election, r) for r in results]
     w.put(b.TABLES_CSV, b.render_csv(b.table_columns(election), table_rows))
@@ -376,9 +377,16 @@ def _audit_leaves(subs: Iterator[Any], out: list[trail.AuditLeaf]) -> Iterator[A
         yield s
 
 
-def _audits(w: _Writer, election: Election, leaves: list[trail.AuditLeaf]) -> None:
-    """``audits.json``: every audit's sample and decision as its leaves give them (if any)."""
+def _audits(
+    w: _Writer,
+    election: Election,
+    leaves: list[trail.AuditLeaf],
+    results: Sequence[TableResult],
+) -> None:
+    """``audits.json``: every audit's sample and decision as its leaves give them (if any),
+    a quick count's estimate from the results this bundle publishes."""
     trails, _ = trail.read_trails(leaves, election.id)  # the verifier reports the problems
     if trails:
         ordered = sorted(trails.values(), key=lambda t: t.commitment_seq)
-        w.put(b.AUDITS_JSON, b.json_lines(trail.summary(t) for t in ordered))
+        votes_of = b.counted_votes(election, results)
+        w.put(b.AUDITS_JSON, b.json_lines(trail.summary(t, votes_of=votes_of) for t in ordered))

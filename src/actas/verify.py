@@ -213,7 +213,7 @@ class _Run:
         if previous is not None:
             self.previous(previous, verifier, signed)
         self.photos(leaves)
-        self.audits(election, leaves, hashes)
+        self.audits(election, leaves, hashes, results)
 
     def manifest(self) -> None:
         data = self.files.get(b.MANIFEST)
@@ -535,15 +535,22 @@ class _Run:
         election: Election,
         leaves: list[replay.LeafInfo | None],
         hashes: list[bytes | None],
+        results: list[TableResult],
     ) -> None:
-        """Step 10: samples and decisions again from the audit leaves; ``audits.json``."""
+        """Step 10: samples, decisions and quick-count estimates again from the audit
+        leaves and the reconciled results; ``audits.json``."""
         picked = [
             trail.AuditLeaf(i, h.hex(), leaf.raw)
             for i, (leaf, h) in enumerate(zip(leaves, hashes, strict=True))
             if leaf is not None and leaf.channel == "audit" and leaf.kind == "event"
             if leaf.raw is not None and h is not None
         ]
-        found = trail.check_bundle(picked, self.files.get(b.AUDITS_JSON), election.id)
+        found = trail.check_bundle(
+            picked,
+            self.files.get(b.AUDITS_JSON),
+            election.id,
+            b.counted_votes(election, results),
+        )
         for code, seq, _, message in found.failures:
             self.fail(code, _lw(seq) if seq is not None else b.AUDITS_JSON, message)
         for name, n in found.checks.items():

@@ -2,8 +2,8 @@
 
 A tiny election (30 tables) with a quick count and an RLA: the honest bundle
 verifies and publishes ``audits.json``; a published sample that is not the one
-the seed and the committed frame give, a published risk that does not follow
-from the logged audited values, and an audited value logged for a table the
+the seed and the committed frame give, a quick-count estimate or a risk that
+does not follow from the published results or the logged audited values, and an audited value logged for a table the
 seed did not draw (bypassing the app's check) each make verify fail with a
 message saying so.
 """
@@ -79,6 +79,11 @@ def test_honest_bundle_verifies_with_its_audits(election: Service, tmp_path: Pat
     assert rla["audited"] == 2 and len(rla["records"]) == 2
     qc = audits.status(election, published[0]["audit"])
     assert [r[2] for r in published[0]["sample"]] == [r["table_id"] for r in qc["sample"]]
+    estimate = published[0]["estimate"]  # the portal's figures, by candidate id
+    assert estimate["received"] == qc["received"] > 0
+    assert {x["candidate"]: x["share"] for x in estimate["shares"]} == {
+        x["candidate"]: x["share"] for x in qc["estimate"]["shares"]
+    }
     report = verify(files)
     assert report.ok, report.failures
     assert report.checks["audits"] == 2 and report.checks["audit_records"] == 2
@@ -104,6 +109,23 @@ def test_a_tampered_sample_fails(election: Service, tmp_path: Path) -> None:
         f"{drawn}, the published sample says table {other} [audit.sample_mismatch]"
     )
     assert "draw 1 of stratum" in msgs[0] and "table 201301006.99" in msgs[0]
+
+
+def test_a_published_estimate_must_follow_from_the_results(
+    election: Service, tmp_path: Path
+) -> None:
+    files = export(election, tmp_path / "bundle")
+    published = json.loads(files[b.AUDITS_JSON])
+    shares = published[0]["estimate"]["shares"]
+    lead = max(shares, key=lambda x: x["share"])
+    lead["share"] = round(lead["share"] + 0.02, 6)  # a friendlier headline
+    files[b.AUDITS_JSON] = b.json_lines(published)
+    report = verify(remanifest(files))
+    [msg] = failing(report, "audit.estimate_mismatch")
+    assert msg.startswith(f"audits.json: {published[0]['audit']}: estimate: the published results")
+    published[0]["estimate"] = None  # or none at all
+    files[b.AUDITS_JSON] = b.json_lines(published)
+    assert failing(verify(remanifest(files)), "audit.estimate_mismatch")
 
 
 def test_a_published_risk_must_follow_from_the_records(election: Service, tmp_path: Path) -> None:

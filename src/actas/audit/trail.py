@@ -24,11 +24,13 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from actas.audit import commitment as doc
+from actas.audit.quickcount import QuickCountEstimate, estimate_quick_count
 from actas.audit.rla import draw_batches
 from actas.audit.rounds import DrawFn, Progress, audited_votes, rla_progress
 from actas.audit.sampling import Draw, normalize_seed, stratified_sample
@@ -41,9 +43,13 @@ __all__ = [
     "Trail",
     "check_bundle",
     "compare_summary",
+    "estimate_json",
     "read_trails",
     "summary",
 ]
+
+#: table id -> votes per candidate id of a counted table, None when it is not counted
+VotesOf = Callable[[str], Mapping[str, int] | None]
 
 # ----------------------------------------------------------------- reading the leaves
 
@@ -94,6 +100,31 @@ class Trail:
         if self.seed is None:
             return {}
         return stratified_sample(self.seed.seed, c.strata, c.sizes, draw=int(c.doc.get("draw", 1)))
+
+    def estimate(self, votes_of: VotesOf) -> QuickCountEstimate | None:
+        """A quick count's estimate from the counted results of its sampled tables
+        (``votes_of``: table id -> votes per candidate id, None when not counted);
+        None before the seed, without any result, or when the design cannot give one."""
+        c = self.commitment
+        sample = self.sample()
+        results: dict[str, tuple[int, ...]] = {}
+        for draws in sample.values():
+            for d in draws:
+                votes = votes_of(d.table_id)
+                if votes is not None:
+                    results[d.table_id] = tuple(int(votes.get(x, 0)) for x in c.candidates)
+        if not results:
+            return None
+        try:
+            return estimate_quick_count(
+                dict(Counter(c.strata.values())),
+                {h: [d.table_id for d in ds] for h, ds in sample.items()},
+                results,
+                list(c.candidates),
+                confidence=float(c.doc["design"]["confidence"]),
+            )
+        except InputError:
+            return None
 
 
 def read_trails(
@@ -245,13 +276,33 @@ def _num(x: float) -> float | None:
     return None if math.isinf(x) or math.isnan(x) else x
 
 
-def summary(t: Trail, draws_of: DrawFn | None = None) -> dict[str, Any]:
+def estimate_json(est: QuickCountEstimate | None) -> dict[str, Any] | None:
+    """A quick count's estimate as ``audits.json`` publishes it (shares by candidate id)."""
+    if est is None:
+        return None
+    return {
+        "confidence": est.confidence,
+        "received": est.received,
+        "degrees_of_freedom": est.degrees_of_freedom,
+        "strata_without_data": list(est.strata_without_data),
+        "shares": [
+            {"candidate": x.candidate, "share": x.share, "se": x.se, "low": x.low, "high": x.high}
+            for x in est.shares
+        ],
+    }
+
+
+def summary(
+    t: Trail, draws_of: DrawFn | None = None, votes_of: VotesOf | None = None
+) -> dict[str, Any]:
     """One audit as ``audits.json`` publishes it (JSON-ready; floats only for p-values).
 
     Both kinds: ``audit``, ``kind``, ``commitment`` (``seq``, ``leaf_hash``,
     ``frame_sha256``), ``seed`` (``seq``, ``seed``; null before the seed) and
     ``sample``. A quick count's sample is ``[stratum, draw, table_id]`` per
-    sampled table (strata sorted, draw order); an RLA's is the table of every
+    sampled table (strata sorted, draw order), and with ``votes_of`` (the counted
+    results the bundle publishes) its ``estimate`` (:func:`estimate_json`); an RLA's
+    is the table of every
     draw of the rounds so far, in draw order, and it adds ``risk_limit``,
     ``sample_size``, ``audited`` (draws in the audited prefix), ``records``
     (their leaves), ``p_value`` (null when infinite or before any draw),
@@ -271,6 +322,8 @@ def summary(t: Trail, draws_of: DrawFn | None = None) -> dict[str, Any]:
     if c.kind == "quickcount":
         sample = t.sample()
         out["sample"] = [[h, d.number, d.table_id] for h in sorted(sample) for d in sample[h]]
+        if votes_of is not None:
+            out["estimate"] = estimate_json(t.estimate(votes_of))
         return out
     p = t.progress(draws_of)
     pvals = p.p_values()
@@ -332,8 +385,16 @@ def compare_summary(expected: Mapping[str, Any], found: Any) -> list[tuple[str, 
                     f"published {found.get(key)!r}",
                 )
             )
+    if "estimate" in expected and not _same_numbers(expected["estimate"], found.get("estimate")):
+        out.append(
+            (
+                "audit.estimate_mismatch",
+                f"estimate: the published results of the sampled tables give "
+                f"{_short(expected['estimate'])}, published {_short(found.get('estimate'))}",
+            )
+        )
     for key in sorted(set(expected) | set(found)):
-        if key in ("sample", "p_value", "decision", "sample_size", "audited"):
+        if key in ("sample", "p_value", "decision", "sample_size", "audited", "estimate"):
             continue
         if expected.get(key) != found.get(key):
             out.append(
@@ -344,6 +405,21 @@ def compare_summary(expected: Mapping[str, Any], found: Any) -> list[tuple[str, 
                 )
             )
     return out
+
+
+def _same_numbers(a: Any, b: Any) -> bool:
+    """Equal JSON values, floats within a relative 1e-9 (another platform's last bits)."""
+    if isinstance(a, float) or isinstance(b, float):
+        if isinstance(a, bool) or isinstance(b, bool):
+            return False
+        if not isinstance(a, int | float) or not isinstance(b, int | float):
+            return False
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same_numbers(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same_numbers(x, y) for x, y in zip(a, b, strict=True))
+    return type(a) is type(b) and a == b
 
 
 def _draw_label(e: Any, i: int) -> str:
@@ -376,19 +452,24 @@ class BundleCheck:
 
 
 def check_bundle(
-    leaves: Sequence[AuditLeaf], published: bytes | None, election_id: str | None = None
+    leaves: Sequence[AuditLeaf],
+    published: bytes | None,
+    election_id: str | None = None,
+    votes_of: VotesOf | None = None,
 ) -> BundleCheck:
     """Read every audit from its leaves and compare with the published ``audits.json``.
 
     ``published`` is the file's bytes (``None``: the bundle has none). A failure
     with a leaf index is about the log; one without is about ``audits.json``.
+    ``votes_of`` gives the counted results (as the verifier reconciled them): a
+    quick count's estimate is then computed again and compared.
     """
     trails, problems = read_trails(leaves, election_id)
     failures: list[tuple[str, int | None, str, str]] = [
         (p.code, p.seq, p.audit, f"{p.audit + ': ' if p.audit else ''}{p.message}")
         for p in problems
     ]
-    expected = {a: summary(t) for a, t in trails.items()}
+    expected = {a: summary(t, votes_of=votes_of) for a, t in trails.items()}
     checks: dict[str, int] = {}
     if trails:  # a log without audits adds nothing to the report
         checks["audits"] = len(trails)
