@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from scipy import stats
 
 from actas.errors import InputError
 
@@ -114,6 +113,8 @@ def design_quick_count(
     min_per_stratum: int = 2,
 ) -> QuickCountDesign:
     """Tables to sample per stratum for a margin of error ``margin`` (e.g. 0.01)."""
+    from scipy import stats  # lazily: importing it takes about a second
+
     if not 0 < margin < 1 or not 0 < confidence < 1 or not 0 < share < 1:
         raise InputError("margin, confidence and share must be in (0, 1)")
     if design_effect <= 0 or min_per_stratum < 0 or not strata:
@@ -262,6 +263,8 @@ def estimate_quick_count(
     not in ``results`` are missing; missing tables are assumed to be missing at
     random within their stratum, see ``docs/audit.md``).
     """
+    from scipy import stats  # lazily: importing it takes about a second
+
     if not 0 < confidence < 1:
         raise InputError("confidence must be in (0, 1)")
     labels = sorted(stratum_tables)

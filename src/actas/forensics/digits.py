@@ -27,7 +27,6 @@ import math
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import stats
 
 from actas.errors import InputError
 from actas.forensics.result import ScreenResult
@@ -98,6 +97,8 @@ def second_digits(counts: ArrayLike) -> IntArray:
 
 
 def _chi2(observed: IntArray, expected_p: FloatArray) -> tuple[float, float]:
+    from scipy import stats  # lazily: importing it takes about a second
+
     n = int(observed.sum())
     expected = n * expected_p
     chi2 = float(np.sum((observed - expected) ** 2 / expected))
@@ -106,6 +107,8 @@ def _chi2(observed: IntArray, expected_p: FloatArray) -> tuple[float, float]:
 
 def second_digit_test(counts: ArrayLike, *, label: str = "", min_count: int = 10) -> ScreenResult:
     """Mebane's 2BL test: χ²(9) and mean second digit over counts >= ``min_count``."""
+    from scipy import stats  # lazily: importing it takes about a second
+
     x = _counts(counts, max(min_count, 10), "second_digit_test")
     digits = second_digits(x)
     observed = np.bincount(digits, minlength=10).astype(np.int64)
@@ -162,6 +165,8 @@ def last_digit_test(counts: ArrayLike, *, label: str = "", min_count: int = 100)
 
 def digit_pair_test(counts: ArrayLike, *, label: str = "", min_count: int = 10) -> ScreenResult:
     """Beber–Scacco: repeated (a = b) and adjacent (|a − b| = 1) last-digit pairs."""
+    from scipy import stats  # lazily: importing it takes about a second
+
     x = _counts(counts, max(min_count, 10), "digit_pair_test")
     n = int(x.size)
     tens = (x // 10) % 10

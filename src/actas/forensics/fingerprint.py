@@ -22,7 +22,6 @@ from html import escape
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import stats
 
 from actas.errors import InputError
 from actas.forensics.result import ScreenResult
@@ -108,6 +107,8 @@ def fingerprint(
 
     Tables with turnout above 1 are excluded and counted separately.
     """
+    from scipy import stats  # lazily: importing it takes about a second
+
     if bins < 2:
         raise InputError("fingerprint: bins must be >= 2")
     if not 0.0 < corner < 1.0:

@@ -33,7 +33,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import stats
 
 from actas.errors import InputError
 from actas.forensics.result import jsonable
@@ -80,6 +79,8 @@ class RatioEstimate:
 
 
 def _z(confidence: float) -> float:
+    from scipy import stats  # lazily: importing it takes about a second
+
     if not 0.0 < confidence < 1.0:
         raise InputError("confidence must be in (0, 1)")
     return float(stats.norm.ppf(0.5 + confidence / 2.0))

@@ -11,6 +11,7 @@ Role changes, suspensions and new accounts are EVENT leaves with pseudonyms only
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 import hmac
 import os
@@ -153,7 +154,13 @@ def load_secret(keys_dir: Path) -> bytes:
 
 
 _HASHER = PasswordHasher()
-_DUMMY = _HASHER.hash("not a password of anyone")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to check unknown names against (as long as a real check), made on first
+    use: hashing is slow on purpose, and every CLI command imports this module."""
+    return _HASHER.hash("not a password of anyone")
 
 
 def _row_account(r: Any) -> Account:
@@ -360,7 +367,7 @@ class People:
                     (ps.accounts.c.name == name.strip()) | (ps.accounts.c.email == name.strip())
                 )
             ).first()
-        stored = row.password_hash if row is not None and row.password_hash else _DUMMY
+        stored = row.password_hash if row is not None and row.password_hash else _dummy_hash()
         ok: bool
         try:
             ok = _HASHER.verify(stored, password)
