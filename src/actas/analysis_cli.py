@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 
 from .cli_support import HomeOpt, JsonOpt, friendly, out, print_json, service
 from .errors import InputError
@@ -62,7 +63,7 @@ def claims_list(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     if as_json:
         print_json(files)
         return
-    analysis_view.print_claims(files, out)
+    analysis_view.print_claims(files, Console())  # the view escapes what it prints
 
 
 @friendly
@@ -95,7 +96,7 @@ def analyse(
     if as_json:
         print_json(report)
         return
-    analysis_view.print_report(report, out, names)
+    analysis_view.print_report(report, Console(), names)  # escapes what it prints
     if figure is not None:
         out.print(f"Fingerprint written to {figure}", highlight=False)
 

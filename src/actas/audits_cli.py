@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from . import audits
@@ -148,9 +149,10 @@ def _print_created(data: dict[str, Any], as_json: bool) -> None:
         )
         out.print(f"manifest SHA-256 {data['manifest_sha256']}", highlight=False)
     out.print(
-        f"[bold]{data['audit']}[/] committed at leaf {data['commitment_seq']} "
+        f"[bold]{escape(data['audit'])}[/] committed at leaf {data['commitment_seq']} "
         f"(frame SHA-256 {data['frame_sha256']}).",
         highlight=False,
+        markup=True,
     )
     out.print(
         f"Next: roll the dice in public, then 'actas audit seed {data['audit']} --seed DIGITS'.",
@@ -419,9 +421,10 @@ def _print_status(data: dict[str, Any], brief: bool = False) -> None:
 
 def _print_qc(d: dict[str, Any]) -> None:
     out.print(
-        f"[bold]{d['audit']}[/] quick count over {d['commitment']['frame_tables']:,} tables "
-        f"({d['frame_source']}); {d['designed']} sampled",
+        f"[bold]{escape(d['audit'])}[/] quick count over {d['commitment']['frame_tables']:,} "
+        f"tables ({escape(d['frame_source'])}); {d['designed']} sampled",
         highlight=False,
+        markup=True,
     )
     if d["state"] == "awaiting_seed":
         out.print(f"awaiting the seed: 'actas audit seed {d['audit']} --seed DIGITS'")
@@ -452,10 +455,12 @@ def _print_rla(d: dict[str, Any], brief: bool) -> None:
     if not brief:
         c = d["contest"]
         out.print(
-            f"[bold]{d['audit']}[/] RLA: {', '.join(c['winners'])} vs {', '.join(c['losers'])}; "
+            f"[bold]{escape(d['audit'])}[/] RLA: {escape(', '.join(c['winners']))} vs "
+            f"{escape(', '.join(c['losers']))}; "
             f"risk limit {d['risk_limit']}; U = {d['total_bound']:.4f}; "
             f"sample {d['sample_size']} draws (initial {d['initial_sample_size']})",
             highlight=False,
+            markup=True,
         )
         if d["draws"]:
             t = Table(title="Draws")
@@ -486,7 +491,7 @@ def _print_rla(d: dict[str, Any], brief: bool) -> None:
         "full_hand_count": "[bold red]FULL HAND COUNT[/]",
         "awaiting_seed": "[bold]AWAITING SEED[/]",
     }[d["decision"]]
-    out.print(f"{label}: {d['reason']}", highlight=False)
+    out.print(f"{label}: {escape(d['reason'])}", highlight=False, markup=True)
     if d["pending"]:
         shown = ", ".join(d["pending"][:20]) + (" …" if len(d["pending"]) > 20 else "")
         out.print(f"to audit next: {shown}", highlight=False)

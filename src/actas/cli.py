@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -60,7 +61,10 @@ def init(
     try:
         if db:
             config.remember_database()  # later commands with this home use the same database
-        out.print(f"Initialised [bold]{svc.election.name}[/] in {svc.settings.home}")
+        out.print(
+            f"Initialised [bold]{escape(svc.election.name)}[/] in {escape(str(svc.settings.home))}",
+            markup=True,
+        )
         out.print(f"Checkpoint verifier key: {svc.log.verifier().to_text()}")
     finally:
         svc.close()
@@ -89,7 +93,7 @@ def import_(
                 console=err,
                 disable=as_json or not err.is_terminal,
             ) as bar:
-                task = bar.add_task(path.name, total=None)
+                task = bar.add_task(escape(path.name), total=None)
                 summary = svc.import_file(
                     path,
                     fmt,
@@ -132,7 +136,8 @@ def results(
         print_json(rows if level is not None and region is None else rows[0] if rows else None)
         return
     for r in rows:
-        t = Table(title=f"{r['name'] or r['code']} ({r['level']} {r['code']})".strip())
+        where = f"{r['level']} {r['code']}" if r["code"] else str(r["level"])
+        t = Table(title=f"{r['name'] or r['code']} ({where})")
         t.add_column("candidate")
         t.add_column("votes", justify="right")
         t.add_column("share", justify="right")
@@ -167,8 +172,9 @@ def table(
         return
     res = data["result"]
     out.print(
-        f"[bold]Table {table_id}[/] — "
-        + " / ".join(r["name"] or r["code"] for r in data["regions"])
+        f"[bold]Table {escape(table_id)}[/] — "
+        + " / ".join(escape(r["name"] or r["code"]) for r in data["regions"]),
+        markup=True,
     )
     if res:
         out.print(
@@ -208,7 +214,9 @@ def conflicts(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
         print_json(data)
         return
     for c in data:
-        out.print(f"[bold]{c['table_id']}[/] differs in {', '.join(c['differing'])}")
+        out.print(
+            f"[bold]{escape(c['table_id'])}[/] differs in {', '.join(c['differing'])}", markup=True
+        )
         for v in c["versions"]:
             flags = f" [{', '.join(v['findings'])}]" if v["findings"] else ""
             out.print(
@@ -359,8 +367,9 @@ def demo(
     try:
         r = svc.results()[0]
         out.print(
-            f"[bold]{svc.election.name}[/] — simulated data: "
-            f"{r['tables']['counted']} tables counted, {r['valid']:,} valid votes"
+            f"[bold]{escape(svc.election.name)}[/] — simulated data: "
+            f"{r['tables']['counted']} tables counted, {r['valid']:,} valid votes",
+            markup=True,
         )
         if serve:
             _serve(config, svc, host, port, "warning")

@@ -27,8 +27,11 @@ from .settings import Settings
 
 __all__ = ["F", "HomeOpt", "JsonOpt", "err", "friendly", "out", "print_json", "service", "settings"]
 
-out = Console()
-err = Console(stderr=True)
+# Markup off: names, file names and messages come from imported files and people, and
+# "[/]" in one would crash a print ("[link=…]" would make a link). A styled line asks
+# for markup=True and escapes what it interpolates.
+out = Console(markup=False)
+err = Console(stderr=True, markup=False)
 
 F = TypeVar("F", bound=Callable[..., Any])
 

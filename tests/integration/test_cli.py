@@ -102,3 +102,23 @@ def test_a_database_without_an_election_is_a_clear_error(tmp_path: Path, db_url:
     env = {"ACTAS_DATABASE_URL": db_url}
     r = CliRunner().invoke(app, ["results", "--home", str(tmp_path / "h")], env=env)
     assert r.exit_code == 4 and "actas init" in r.output, r.output
+
+
+def test_hostile_names_are_printed_as_text(tmp_path: Path) -> None:
+    """Names come from imported files: Rich markup in one is neither applied (a style,
+    a terminal hyperlink) nor allowed to crash a command ("[/]" closes nothing)."""
+    home = str(tmp_path / "home")
+    hostile = "MP. [red]X[/red] [link=http://evil.example]click[/link] [/] [acta.all_zero]"
+    a = tmp_path / "[bold]a.csv"
+    a.write_text(
+        HEADER.replace("\n", "\r\n")
+        + ROW.replace("MP. X", hostile.replace(",", "")).format(m=1, valid=367, eg=167, nm=188)
+    )
+    run("init", "--election", "ve-2024", "--home", home)
+    assert "[bold]a.csv" in run("import", str(a), "--home", home)
+    for out in (
+        run("table", "201301006.01", "--home", home),
+        run("results", "--level", "municipality", "--home", home),
+    ):
+        assert hostile in " ".join(out.split())  # as text (wrapped as the terminal likes)
+    assert "http://evil.example" in run("results", "--region", "2013", "--home", home)
