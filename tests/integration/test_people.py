@@ -232,6 +232,63 @@ def test_witness_upload_confirm_and_receipt(client: TestClient, svc: Service) ->
     assert svc.store.size() == got["seq"] + 1
 
 
+def test_the_same_photo_again_is_not_queued_for_people(client: TestClient, svc: Service) -> None:
+    _, _, tok = account(svc, "wit", Role.WITNESS)
+    _, _, other = account(svc, "wit2", Role.WITNESS)
+    _, _, vol = account(svc, "vol", Role.VOLUNTEER)
+    a = acta(0)
+    first = upload(client, tok, a.image)
+    again = upload(client, tok, a.image)
+    assert again["duplicate"] and again["seq"] == first["seq"]
+    # its QR was read: sending it again asks no volunteer to type it
+    assert not again["queued"]
+    assert _next_or_none(client, vol) is None
+    # an unreadable photo sent again is still waiting, once
+    b = acta(1, with_qr=False)
+    assert upload(client, tok, b.image)["queued"]
+    assert upload(client, tok, b.image)["queued"]
+    with svc.store.read() as conn:
+        assert conn.execute(select(func.count()).select_from(ps.photo_tasks)).scalar() == 1
+    # a witness forwarded a photo someone else sent: the form leads to a page they may see
+    r = client.post(
+        "/people/upload?lang=en",
+        headers=bearer(other),
+        files={"photo": ("acta.jpg", a.image, "image/jpeg")},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    r = client.get(r.headers["location"], headers=bearer(other))
+    assert r.status_code == 200 and first["leaf_hash"] in r.text
+
+
+def test_a_malformed_table_id_is_a_400_that_does_not_echo_it(
+    client: TestClient, svc: Service
+) -> None:
+    _, _, rtok = account(svc, "rev", Role.REVIEWER)
+    _, _, wtok = account(svc, "wit", Role.WITNESS)
+    _, _, vtok = account(svc, "vol", Role.VOLUNTEER)
+    hostile = "<script>alert(1)"
+    for r in (
+        client.get(f"/api/v1/review/{hostile}", headers=bearer(rtok)),
+        client.post(
+            f"/api/v1/review/{hostile}",
+            headers=bearer(rtok),
+            json={"reason": "a reason", "options": [0] * 8, "null": 0},
+        ),
+    ):
+        assert r.status_code == 400, r.text
+        assert r.json()["error"]["code"] == "invalid_input"
+        assert "script" not in r.text
+    upload(client, wtok, acta(2, with_qr=False).image)
+    t = _next(client, vtok)
+    r = client.post(
+        f"/api/v1/transcription/{t['assignment']}",
+        headers=bearer(vtok),
+        json={"table": hostile, "options": [0] * 8, "null": 0},
+    )
+    assert r.status_code == 400 and "script" not in r.text, r.text
+
+
 # --------------------------------------------------------------------------- double entry
 
 

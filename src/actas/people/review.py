@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, or_, select, update
 
-from ..errors import AccessDenied, InputError, NotFound
+from ..errors import AccessDenied, InputError
 from ..model import Counts, SubmissionKind
 from ..reconcile import Status
 from ..store import people_schema as ps
@@ -232,5 +232,5 @@ def _must_review(account: Account) -> None:
 def _valid(election: Any, table_id: str) -> None:
     try:
         election.scheme.split(table_id)
-    except ValueError as exc:
-        raise NotFound(f"malformed table id: {exc}") from None
+    except ValueError:  # a 400 like every malformed id, and the input is not echoed
+        raise InputError("malformed table id: it does not fit this election's scheme") from None

@@ -76,6 +76,12 @@ class Transcription:
         )
         return True
 
+    def waiting(self, conn: Connection, sha256: str) -> bool:
+        """Whether a photo waits for people: queued, in review or escalated, not settled."""
+        t = ps.photo_tasks
+        state = conn.execute(select(t.c.state).where(t.c.photo_sha256 == sha256)).scalar()
+        return state is not None and state not in (ACCEPTED, RESOLVED)
+
     def sync(self) -> int:
         """Tasks for every logged photo without a payload that has none yet."""
         p, s, t = schema.photos, schema.submissions, ps.photo_tasks
@@ -176,8 +182,8 @@ class Transcription:
         election = self.svc.election
         try:
             election.scheme.split(table_id)
-        except ValueError as exc:
-            raise InputError(f"table: {exc}") from None
+        except ValueError:
+            raise InputError("table: it does not fit this election's scheme") from None
         if len(options) != len(election.options):
             raise InputError(f"expected {len(election.options)} card counts, got {len(options)}")
         values = []

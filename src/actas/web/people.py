@@ -354,7 +354,13 @@ def _add_witness_routes(app: FastAPI, web: PeopleWeb) -> None:
     @app.post("/people/upload", summary="Witness: send a photo (form)", **roles("witness"))
     async def upload_page(request: Request) -> Response:
         result = await upload(request)
-        return _see_other(f"/people/uploads/{result['seq']}")
+        seq = result["seq"]
+        if result.get("duplicate"):
+            try:
+                await run_in_threadpool(_upload_view, web, seq, _me(request))
+            except NotFound:  # someone else sent this photo first: its receipt
+                return _see_other(f"/people/receipts/{seq}")
+        return _see_other(f"/people/uploads/{seq}")
 
     @app.get("/people/uploads/{seq}", summary="Witness: what was read", **roles("witness"))
     async def upload_result(request: Request, seq: int) -> Response:
@@ -420,17 +426,20 @@ def _ingest(web: PeopleWeb, data: bytes, claimed: str | None, me: Account) -> di
     )
     seq = result["seq"]
     queued = False
-    if seq is not None and result.get("counts") is None:
-        with svc.store.write() as conn:
-            web.transcription.enqueue(conn, result["sha256"], seq, result.get("table_id"), "no_qr")
-        queued = True
     leaf_hash = ""
     if seq is not None:
-        with svc.store.read() as conn:
-            leaf_hash = svc.store.submission(seq, conn).leaf_hash.hex()
+        with svc.store.write() as conn:
+            sub = svc.store.submission(seq, conn)
+            leaf_hash = sub.leaf_hash.hex()
+            # nothing read from it, now or when first sent (a duplicate's reply has no
+            # counts): people transcribe it, once however often it is sent
+            if sub.counts is None:
+                table = result.get("table_id", sub.table_id)
+                web.transcription.enqueue(conn, result["sha256"], seq, table, "no_qr")
+                queued = web.transcription.waiting(conn, result["sha256"])
     return {
         **result,
-        "queued": queued or (result.get("duplicate") is False and result.get("counts") is None),
+        "queued": queued,
         "leaf_hash": leaf_hash,
         "receipt": f"/api/v1/receipts/{seq}",
     }
