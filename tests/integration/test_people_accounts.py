@@ -237,5 +237,23 @@ def test_json_twins_and_spanish(app: FastAPI, svc: Service) -> None:
         assert "testigo" in page and "Gestionar" in page
 
 
+def test_the_api_needs_a_reason_to_suspend(app: FastAPI, svc: Service) -> None:
+    _, _, ctok = account(svc, "coord", Role.COORDINATOR)
+    vol, _, vtok = account(svc, "vol", Role.VOLUNTEER)
+    with client_for(app) as client:
+        for reason in (None, "", "  "):
+            body = {"status": "suspended"} | ({} if reason is None else {"reason": reason})
+            r = client.post(f"/api/v1/accounts/{vol.id}", headers=_bearer(ctok), json=body)
+            assert r.status_code == 400, r.text
+            assert r.json()["error"]["code"] == "invalid_input"
+        assert People(svc).get(vol.id).active
+        assert client.get("/api/v1/me", headers=_bearer(vtok)).status_code == 200
+        body = {"status": "suspended", "reason": "left the project"}
+        r = client.post(f"/api/v1/accounts/{vol.id}", headers=_bearer(ctok), json=body)
+        assert r.status_code == 200 and r.json()["status_reason"] == "left the project"
+        # the token stops working at once
+        assert client.get("/api/v1/me", headers=_bearer(vtok)).status_code == 401
+
+
 def _bearer(token: str) -> dict[str, str]:
     return {"authorization": f"Bearer {token}"}

@@ -285,6 +285,9 @@ class People:
         """Suspend or reactivate; ``by`` None is the system (automatic suspension)."""
         if status not in ("active", "suspended"):
             raise InputError("status is active or suspended")
+        reason = reason.strip()
+        if status == "suspended" and len(reason) < 3:  # the page and the API alike
+            raise InputError("write the reason for suspending the account (3 characters or more)")
         if conn is None:
             with self.store.write() as c:
                 self.set_status(account_id, status, reason, by, c)
