@@ -248,6 +248,10 @@ def test_the_api_needs_a_reason_to_suspend(app: FastAPI, svc: Service) -> None:
             assert r.json()["error"]["code"] == "invalid_input"
         assert People(svc).get(vol.id).active
         assert client.get("/api/v1/me", headers=_bearer(vtok)).status_code == 200
+        # a refused status in the same request changes nothing, not even the role
+        body = {"role": "witness", "status": "suspended"}
+        r = client.post(f"/api/v1/accounts/{vol.id}", headers=_bearer(ctok), json=body)
+        assert r.status_code == 400 and People(svc).get(vol.id).role == Role.VOLUNTEER
         body = {"status": "suspended", "reason": "left the project"}
         r = client.post(f"/api/v1/accounts/{vol.id}", headers=_bearer(ctok), json=body)
         assert r.status_code == 200 and r.json()["status_reason"] == "left the project"

@@ -153,6 +153,17 @@ def load_secret(keys_dir: Path) -> bytes:
     return bytes.fromhex(path.read_text("ascii").strip())
 
 
+def check_status_change(status: str, reason: str) -> str:
+    """Refuse a status other than active or suspended, or a suspension without a reason
+    (the page and the API alike, before anything changes); the reason, stripped."""
+    if status not in ("active", "suspended"):
+        raise InputError("status is active or suspended")
+    reason = reason.strip()
+    if status == "suspended" and len(reason) < 3:
+        raise InputError("write the reason for suspending the account (3 characters or more)")
+    return reason
+
+
 _HASHER = PasswordHasher()
 
 
@@ -283,11 +294,7 @@ class People:
         conn: Connection | None = None,
     ) -> None:
         """Suspend or reactivate; ``by`` None is the system (automatic suspension)."""
-        if status not in ("active", "suspended"):
-            raise InputError("status is active or suspended")
-        reason = reason.strip()
-        if status == "suspended" and len(reason) < 3:  # the page and the API alike
-            raise InputError("write the reason for suspending the account (3 characters or more)")
+        reason = check_status_change(status, reason)
         if conn is None:
             with self.store.write() as c:
                 self.set_status(account_id, status, reason, by, c)

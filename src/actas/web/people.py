@@ -27,7 +27,15 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from ..errors import AccessDenied, ActasError, InputError, NotFound
 from ..ingest import ingest_photo
 from ..model import SubmissionKind
-from ..people.accounts import Account, NotSignedIn, People, RateLimited, Role, log_action
+from ..people.accounts import (
+    Account,
+    NotSignedIn,
+    People,
+    RateLimited,
+    Role,
+    check_status_change,
+    log_action,
+)
 from ..people.limits import Buckets
 from ..people.review import Review
 from ..people.transcription import Transcription
@@ -289,6 +297,8 @@ def _add_session_routes(app: FastAPI, web: PeopleWeb) -> None:
     async def account_change(request: Request, account_id: str) -> Response:
         body = await _body(request)
         me = _me(request)
+        if "status" in body:  # a refused status must not leave a role changed
+            check_status_change(str(body["status"]), str(body.get("reason", "")))
         if "role" in body:
             await run_in_threadpool(people.set_role, account_id, str(body["role"]), me)
         if "status" in body:
