@@ -91,7 +91,9 @@ def _build(settings: Settings, svc: Service, ttl: float) -> FastAPI:
 def _install_errors(app: FastAPI, site: Site) -> None:
     async def actas_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ActasError)
-        return error_response(request, site, exc.http_status, exc.code, str(exc))
+        # rate limits refill within a minute: say when to come back (RFC 9110 Retry-After)
+        headers = {"retry-after": "60"} if exc.http_status == 429 else None
+        return error_response(request, site, exc.http_status, exc.code, str(exc), headers)
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
