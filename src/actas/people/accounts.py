@@ -505,7 +505,7 @@ def _role(role: Role | str) -> Role:
 
 def _may_grant(by: Account, role: Role) -> None:
     if not by.active or role not in GRANTS.get(by.role, frozenset()):
-        raise AccessDenied(f"a {by.role} cannot give the role {role}")
+        raise AccessDenied(f"{_a(by.role)} cannot give the role {role}")
 
 
 def _may_manage(by: Account, target: Account) -> None:
@@ -513,4 +513,9 @@ def _may_manage(by: Account, target: Account) -> None:
     if by.id == target.id:
         raise AccessDenied("you cannot change your own account here: ask another administrator")
     if not by.active or target.role not in GRANTS.get(by.role, frozenset()):
-        raise AccessDenied(f"a {by.role} cannot change the account of a {target.role}")
+        raise AccessDenied(f"{_a(by.role)} cannot change the account of {_a(target.role)}")
+
+
+def _a(role: Role | str) -> str:
+    """'a witness', 'an administrator'."""
+    return f"{'an' if str(role)[:1] in 'aeiou' else 'a'} {role}"

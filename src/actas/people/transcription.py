@@ -346,4 +346,4 @@ def _must(account: Account, role: Role) -> None:
     if not account.active:
         raise AccessDenied("this account is suspended")
     if account.role is not role and account.role is not Role.ADMIN:
-        raise AccessDenied(f"only a {role} may do this")
+        raise AccessDenied(f"only {'an' if str(role)[:1] in 'aeiou' else 'a'} {role} may do this")
