@@ -29,6 +29,7 @@ from actas.export import parquet_columns, read_bundle
 from actas.leaf import decode_leaf
 from actas.people import People, Role
 from actas.people.limits import Buckets
+from actas.people.transcription import Transcription
 from actas.service import Service
 from actas.store import people_schema as ps
 from actas.store import schema
@@ -229,6 +230,20 @@ def test_witness_upload_confirm_and_receipt(client: TestClient, svc: Service) ->
     assert got["queued"] and got["counts"] is None
     assert "photo.no_qr" in [f["code"] for f in got["findings"]]
     assert svc.store.size() == got["seq"] + 1
+
+
+def test_a_file_that_is_no_picture_is_logged_not_handed_to_volunteers(
+    client: TestClient, svc: Service
+) -> None:
+    _, _, tok = account(svc, "wit", Role.WITNESS)
+    _, _, vol = account(svc, "vol", Role.VOLUNTEER)
+    for data in (b"not a photo at all, just text", acta(2).image[:2000]):  # text, truncated
+        got = upload(client, tok, data)
+        assert not got["queued"] and "photo.unreadable" in [f["code"] for f in got["findings"]]
+        with svc.store.read() as conn:
+            assert svc.store.submission(got["seq"], conn).blob_sha256 == got["sha256"]
+    assert _next_or_none(client, vol) is None  # nothing anyone could read
+    assert Transcription(People(svc, secret=b"")).sync() == 0  # nor after a resync
 
 
 def test_the_same_photo_again_is_not_queued_for_people(client: TestClient, svc: Service) -> None:

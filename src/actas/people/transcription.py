@@ -64,10 +64,19 @@ class Transcription:
     def enqueue(
         self, conn: Connection, sha256: str, seq: int, table_id: str | None, reason: str
     ) -> bool:
-        """Add a photo to the queue (or reopen a settled one that a witness disputes)."""
+        """Add a photo to the queue (or reopen a settled one that a witness disputes).
+
+        A file that could not be opened as a picture (``photo.unreadable``: a text file
+        named .jpg, a truncated JPEG, a picture over the pixel limit) is not queued:
+        no volunteer can read it. It stays logged with its finding for coordinators."""
         t = ps.photo_tasks
         row = conn.execute(select(t.c.state).where(t.c.photo_sha256 == sha256)).first()
         if row is not None:
+            return False
+        width = conn.execute(
+            select(schema.photos.c.width).where(schema.photos.c.sha256 == sha256)
+        ).scalar()
+        if width is not None and width <= 0:  # never opened as a picture
             return False
         conn.execute(
             insert(t).values(
@@ -90,11 +99,9 @@ class Transcription:
                 select(p.c.sha256, p.c.seq, p.c.table_id)
                 .join(s, s.c.seq == p.c.seq)
                 .outerjoin(t, t.c.photo_sha256 == p.c.sha256)
-                .where(s.c.counts.is_(None), t.c.photo_sha256.is_(None))
+                .where(s.c.counts.is_(None), t.c.photo_sha256.is_(None), p.c.width > 0)
             ).all()
-            for sha, seq, table_id in rows:
-                self.enqueue(conn, sha, int(seq), table_id, "no_qr")
-        return len(rows)
+            return sum(self.enqueue(conn, sha, int(seq), t_id, "no_qr") for sha, seq, t_id in rows)
 
     def counts(self) -> dict[str, int]:
         t = ps.photo_tasks
