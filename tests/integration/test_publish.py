@@ -11,8 +11,10 @@ import pytest
 from typer.testing import CliRunner
 
 from actas.cli import app as cli
+from actas.export import read_bundle
 from actas.service import Service
 from actas.settings import Settings
+from actas.verify import verify
 from actas.web import queries
 
 GEO = "geo/geoBoundaries-VEN-ADM1_simplified.geojson"
@@ -102,3 +104,26 @@ def test_json_twins_match_the_api(published: tuple[Path, Path]) -> None:
         svc.close()
     index = (site / "static/search-index.js").read_text("utf-8")
     assert index.startswith("window.ACTAS_SEARCH=") and "201301006.01" in index
+
+
+def test_the_published_bundle_is_whole_and_verifies(ve: Path, tmp_path: Path) -> None:
+    """``downloads/`` holds every file of the bundle, ``mappings/*.toml`` included."""
+    home = tmp_path / "home"
+    svc = Service.init(
+        Settings.from_env(env={}, home=home), "ve-2024", clock=lambda: "2024-07-29T04:00:00Z"
+    )
+    src = ve / "resultadosconvzla" / "RESULTADOS_2024_CSV_V1.csv"
+    lines = src.read_text("utf-8-sig").splitlines(keepends=True)
+    (tmp_path / "few.csv").write_text(lines[0] + "".join(lines[1:21]), "utf-8")
+    try:
+        svc.import_file(tmp_path / "few.csv")
+        svc.export(home / "export")  # the default ACTAS_BUNDLE_DIR
+    finally:
+        svc.close()
+    site = tmp_path / "site"
+    result = CliRunner().invoke(cli, ["publish", str(site), "--home", str(home)])
+    assert result.exit_code == 0, result.output
+    assert (site / "downloads/mappings/cvzla.toml").is_file()
+    assert 'href="downloads/mappings/cvzla.toml"' in (site / "downloads.html").read_text()
+    report = verify(read_bundle(site / "downloads"))
+    assert report.ok, [str(f) for f in report.failures][:5]

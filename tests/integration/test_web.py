@@ -52,7 +52,7 @@ ROUTES: dict[str, dict[str, str]] = {
     "/search.json": {},
     "/downloads": {},
     "/downloads.json": {},
-    "/downloads/{name}": {"name": "MANIFEST.json"},
+    "/downloads/{name:path}": {"name": "MANIFEST.json"},
     "/methodology": {},
     "/methodology.json": {},
     "/audits": {},
@@ -83,7 +83,7 @@ BAD_PARAMS = {
     "/search": ("/search?q=" + "a" * 101, 400),
     "/search.json": ("/search.json?q=%3Cscript%3E", 400),
     "/map": ("/map?view=%3Cscript%3E", 400),
-    "/downloads/{name}": ("/downloads/..%2Fsecrets", 404),
+    "/downloads/{name:path}": ("/downloads/..%2Fsecrets", 404),
     "/photos/{sha256}": ("/photos/" + "0" * 64, 404),
     "/static/{name}": ("/static/..%2F..%2Fapp.py", 404),
     "/api/v1/results": ("/api/v1/results?level=galaxy", 400),
@@ -300,7 +300,7 @@ def test_every_route_errs_with_the_envelope(app: FastAPI, client: TestClient) ->
     mine = {r.path for r in routes if r.tags and r.tags[0] in ("portal", "api")}
     assert mine == set(ROUTES), "add new portal/API routes to ROUTES (and BAD_PARAMS)"
     for path, params in ROUTES.items():
-        url = path.format(**params)
+        url = path.replace(":path}", "}").format(**params)
         err = envelope(client.delete(url, headers=JSON), 405)
         assert err["code"] == "method_not_allowed"
         if path in BAD_PARAMS:
@@ -454,12 +454,17 @@ def test_downloads_list_the_bundle(web_home: Path, ve: Path, tmp_path: Path) -> 
     bundle = tmp_path / "bundle"
     bundle.mkdir()
     (bundle / "MANIFEST.json").write_text('{"files": []}')
+    (bundle / "mappings").mkdir()
+    (bundle / "mappings" / "cvzla.toml").write_text("[format]\n")
     settings = Settings.from_env(env={}, home=web_home, bundle_dir=str(bundle))
     application = create_app(settings, ttl=0)
     with TestClient(application) as c:
         files = c.get("/downloads.json").json()["bundle"]
         assert files[0]["name"] == "MANIFEST.json" and len(files[0]["sha256"]) == 64
+        assert [f["name"] for f in files] == ["MANIFEST.json", "mappings/cvzla.toml"]
         assert c.get("/downloads/MANIFEST.json").json() == {"files": []}
+        assert c.get("/downloads/mappings/cvzla.toml").text == "[format]\n"
+        assert c.get("/downloads/mappings/nothere.toml").status_code == 404
     application.state.service.close()
 
 

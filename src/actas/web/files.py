@@ -55,12 +55,18 @@ _bundle_cache: dict[tuple[str, int, int], str] = {}
 
 
 def bundle_files(folder: Path | None) -> list[dict[str, Any]]:
-    """The files of an export bundle folder, with sizes and SHA-256 (cached by mtime)."""
+    """The files of an export bundle folder, with sizes and SHA-256 (cached by mtime).
+
+    Every regular file, in subfolders too (``mappings/*.toml``, ``photos/``): a copy
+    without them does not verify. Names are relative paths with ``/``, sorted;
+    hidden files and folders and symbolic links are left out.
+    """
     if folder is None or not folder.is_dir():
         return []
     out = []
-    for path in sorted(folder.iterdir()):
-        if not path.is_file() or path.name.startswith("."):
+    for path in sorted(folder.rglob("*"), key=lambda p: p.relative_to(folder).as_posix()):
+        rel = path.relative_to(folder)
+        if path.is_symlink() or not path.is_file() or any(s.startswith(".") for s in rel.parts):
             continue
         st = path.stat()
         key = (str(path), st.st_size, st.st_mtime_ns)
@@ -71,5 +77,5 @@ def bundle_files(folder: Path | None) -> list[dict[str, Any]]:
                 for chunk in iter(lambda: fh.read(1 << 20), b""):
                     h.update(chunk)
             digest = _bundle_cache[key] = h.hexdigest()
-        out.append({"name": path.name, "size": st.st_size, "sha256": digest})
+        out.append({"name": rel.as_posix(), "size": st.st_size, "sha256": digest})
     return out

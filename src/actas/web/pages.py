@@ -128,7 +128,7 @@ def add_portal(router: FastAPI, site: Site) -> None:
             json_twin=True,
         )
 
-    @router.get("/downloads/{name}", summary="A file of the export bundle", **PORTAL)
+    @router.get("/downloads/{name:path}", summary="A file of the export bundle", **PORTAL)
     async def download_file(request: Request, name: str) -> Response:
         folder = site.bundle_dir
         listed = {f["name"]: f for f in bundle_files(folder)}
