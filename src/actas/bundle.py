@@ -423,8 +423,8 @@ def parse_manifest(data: bytes) -> tuple[dict[str, str], list[tuple[int, str]]]:
     problems: list[tuple[int, str]] = []
     try:
         text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return out, [(0, "MANIFEST is not UTF-8")]
+    except UnicodeDecodeError as exc:
+        return out, [(data.count(b"\n", 0, exc.start) + 1, "not UTF-8")]
     if text and not text.endswith("\n"):
         problems.append((text.count("\n") + 1, "the last line has no newline"))
     previous = b""

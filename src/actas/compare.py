@@ -284,4 +284,8 @@ def _not_canonical(data: bytes, canonical: bytes) -> str:
         (i for i, (x, y) in enumerate(zip(data, canonical, strict=False)) if x != y),
         min(len(data), len(canonical)),
     )
-    return f"the values agree but the bytes are not the canonical rendering (first difference at byte {at})"
+    line = data.count(b"\n", 0, at) + 1
+    return (
+        "the values agree but the bytes are not the canonical rendering"
+        f" (first difference at byte {at}, line {line})"
+    )

@@ -247,7 +247,7 @@ class _Run:
         try:
             return parse_election(data.decode("utf-8"), b.ELECTION)
         except (UnicodeDecodeError, DefinitionError) as exc:
-            self.fail("election.invalid", b.ELECTION, str(exc))
+            self.fail("election.invalid", b.ELECTION, str(exc).removeprefix(f"{b.ELECTION}: "))
             return None
 
     def mappings(self, election: Election) -> dict[str, ImportMapping]:
@@ -257,7 +257,7 @@ class _Run:
             try:
                 m = parse_mapping(self.files[path].decode("utf-8"), election, path)
             except (UnicodeDecodeError, DefinitionError) as exc:
-                self.fail("mapping.invalid", path, str(exc))
+                self.fail("mapping.invalid", path, str(exc).removeprefix(f"{path}: "))
                 continue
             if path != f"{prefix}{m.name}.toml":
                 self.fail(

@@ -261,3 +261,35 @@ def test_a_process_pool_gives_the_same_report(small: Built) -> None:
     with ProcessPoolExecutor(2) as pool:
         for bundle in (small.files, remanifest(files)):
             assert verify(bundle, mapper=pool.map) == verify(bundle)
+
+
+def test_unreadable_files_are_named_by_line_once(small: Built) -> None:
+    """A non-UTF-8 MANIFEST, a broken election.toml or mapping: the path once, a real line."""
+    files = dict(small.files)
+    lines = files[b.MANIFEST].split(b"\n")
+    lines[2] += b"\xff"
+    files[b.MANIFEST] = b"\n".join(lines)
+    assert failing(check(files), "manifest.malformed") == ["MANIFEST line 3: not UTF-8"]
+    files = dict(small.files)
+    files[b.ELECTION] += b"\n[[[bad"
+    (election,) = failing(check(remanifest(files)), "election.invalid")
+    assert election.startswith("election.toml: not valid TOML"), election
+    files = dict(small.files)
+    mapping = next(p for p in files if p.startswith("mappings/"))
+    files[mapping] += b"\n[[[bad"
+    (bad,) = failing(check(remanifest(files)), "mapping.invalid")
+    assert bad.startswith(f"{mapping}: not valid TOML"), bad
+
+
+def test_reordered_lines_name_the_first_line_out_of_place(small: Built) -> None:
+    files = dict(small.files)
+    for path in (b.TABLES_JSON, b.TABLES_CSV):
+        lines = files[path].split(b"\n")
+        lines[3], lines[4] = lines[4], lines[3]
+        files[path] = b"\n".join(lines)
+    report = check(remanifest(files))
+    assert [(f.code, f.where) for f in report.failures] == [
+        ("file.not_canonical", b.TABLES_JSON),
+        ("file.not_canonical", b.TABLES_CSV),
+    ]
+    assert all(f.message.endswith(", line 4)") for f in report.failures), report.failures
