@@ -173,10 +173,12 @@ class Compare:
         if by_column is not None:
             names = list(by_column) if len(next(iter(by_column.values()), ())) else list(found)
             if list(found) == names and all(list(found[c]) == list(by_column[c]) for c in names):
+                self._types(path, found, by_column)
                 return
         expected = expected() if callable(expected) else expected
         names = list(expected[0]) if expected else list(found)
         if list(found) == names and all(list(found[c]) == [r[c] for r in expected] for c in names):
+            self._types(path, found, {c: [r[c] for r in expected] for c in names})
             return
         before = self.total
         if list(found) != names:
@@ -194,6 +196,24 @@ class Compare:
         )
         if self.total == before:
             self.fail("file.not_canonical", path, "the rows are not in the expected order")
+
+    def _types(
+        self, path: str, found: Mapping[str, Sequence[Any]], expected: Mapping[str, Sequence[Any]]
+    ) -> None:
+        """Columns whose values agree (``==``) must also hold them as the same type.
+
+        ``137.0 == 137``: a count column written as float64 instead of int64 would
+        otherwise pass. A Parquet column has one type, so its first non-null value
+        tells it.
+        """
+        for name, values in expected.items():
+            want, got = _kind(values), _kind(found[name])
+            if want is not None and got is not None and want is not got:
+                self.fail(
+                    "file.columns",
+                    path,
+                    f"column {name}: expected {want.__name__} values, found {got.__name__}",
+                )
 
     # ----------------------------------------------------------------- shared
 
@@ -260,6 +280,10 @@ def differences(expected: Any, found: Any, path: str = "", quote: bool = True) -
 
 def _same(a: Any, b_: Any) -> bool:
     return type(a) is type(b_) and bool(a == b_)
+
+
+def _kind(values: Sequence[Any]) -> type | None:
+    return next((type(v) for v in values if v is not None), None)
 
 
 def _hashable(v: Any) -> Any:

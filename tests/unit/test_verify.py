@@ -207,6 +207,26 @@ def test_parquet_copy_is_compared(small: Built) -> None:
     assert fail.startswith("tables.parquet row 2 (table ") and "votes_maduro" in fail
 
 
+def test_parquet_column_types_are_compared(small: Built) -> None:
+    """Equal values in a column of another type (valid as float64) are not the documented copy."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(pa.BufferReader(small.files[b.TABLES_PARQUET]))
+    at = table.column_names.index("valid")
+    table = table.set_column(at, "valid", pc.cast(table.column("valid"), pa.float64()))
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    files = dict(small.files)
+    files[b.TABLES_PARQUET] = sink.getvalue().to_pybytes()
+    report = check(remanifest(files))
+    assert failing(report, "file.columns") == [
+        "tables.parquet: column valid: expected int values, found float"
+    ]
+    assert report.total_failures == 1
+
+
 def test_previous_checkpoint(small: Built) -> None:
     prefix = [merkle.leaf_hash(leaf) for leaf in small.leaves[:20]]
     root = merkle.root_from_leaf_hashes(prefix)
