@@ -524,6 +524,11 @@ Mappings in this bundle:
 
 {maps}
 
+Table ids (`table_id`) and region codes (`code`) have leading zeros: read them
+as text, not numbers (pandas `dtype={{"table_id": str, "code": str}}`, polars
+`schema_overrides={{"table_id": pl.String}}`; a spreadsheet: import the column
+as text), or use the Parquet files, which carry each column's type.
+
 ## How to verify
 
 With Actas installed: `actas verify .` (add `--key '<verifier key>'` to pin

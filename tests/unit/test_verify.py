@@ -313,3 +313,15 @@ def test_reordered_lines_name_the_first_line_out_of_place(small: Built) -> None:
         ("file.not_canonical", b.TABLES_CSV),
     ]
     assert all(f.message.endswith(", line 4)") for f in report.failures), report.failures
+
+
+def test_the_readme_says_ids_are_text(small: Built) -> None:
+    """A CSV reader's type inference turns 010101001.01 into 10101001.01 and "01" into 1."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    readme = small.files[b.README].decode()
+    assert "leading zeros" in readme and "as text, not numbers" in readme
+    for path, column in ((b.TABLES_PARQUET, "table_id"), (b.RESULTS_PARQUET, "code")):
+        schema = pq.read_schema(pa.BufferReader(small.files[path]))
+        assert schema.field(column).type == pa.string()
