@@ -294,7 +294,9 @@ def _key_text(key: str | None) -> str | None:
 @app.command("verify")
 @friendly
 def verify_(
-    folder: Annotated[Path, typer.Argument(help="A bundle folder written by 'actas export'.")],
+    folder: Annotated[
+        Path, typer.Argument(help="A bundle folder written by 'actas export', or a zip of it.")
+    ],
     previous: Annotated[
         Path | None, typer.Option("--previous", help="An older signed checkpoint of the same log.")
     ] = None,

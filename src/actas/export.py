@@ -17,6 +17,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -353,10 +354,13 @@ def parquet_columns(data: bytes) -> dict[str, list[Any]]:
 
 
 def read_bundle(folder: Path) -> dict[str, bytes]:
-    """Every regular file under ``folder`` (path relative, with ``/``) -> its bytes."""
+    """Every regular file under ``folder`` (path relative, with ``/``) -> its bytes; or
+    every file of a zip of the bundle (as downloaded), with or without one top folder."""
     folder = Path(folder)
+    if folder.is_file() and zipfile.is_zipfile(folder):
+        return _read_zip(folder)
     if not folder.is_dir():
-        raise NotFound(f"{folder} is not a folder")
+        raise NotFound(f"{folder} is not a folder (nor a zip of a bundle)")
     out: dict[str, bytes] = {}
     for path in sorted(folder.rglob("*")):
         if path.is_symlink():
@@ -366,6 +370,31 @@ def read_bundle(folder: Path) -> dict[str, bytes]:
         if path.stat().st_size > MAX_BUNDLE_FILE:
             raise InputError(f"{path} is larger than {MAX_BUNDLE_FILE} bytes")
         out[path.relative_to(folder).as_posix()] = path.read_bytes()
+    return out
+
+
+def _read_zip(path: Path) -> dict[str, bytes]:
+    """:func:`read_bundle` of a zip: nothing is extracted; names are checked as MANIFEST
+    paths are (no absolute paths, no ``..``), sizes before reading (no zip bombs)."""
+    out: dict[str, bytes] = {}
+    try:
+        with zipfile.ZipFile(path) as z:
+            infos = [i for i in z.infolist() if not i.is_dir()]
+            total = sum(i.file_size for i in infos)
+            if total > MAX_BUNDLE_FILE:
+                raise InputError(f"{path} unpacks to {total} bytes, over {MAX_BUNDLE_FILE}")
+            names = [i.filename for i in infos]
+            tops = {n.split("/", 1)[0] for n in names}
+            # a zip of the folder itself: one top folder holding everything
+            strip = len(tops) == 1 and all("/" in n for n in names)
+            for info in infos:
+                name = info.filename.split("/", 1)[1] if strip else info.filename
+                parts = name.split("/")
+                if name.startswith("/") or "\\" in name or ".." in parts or "" in parts:
+                    raise InputError(f"{path}: {info.filename[:80]!r} is not a bundle path")
+                out[name] = z.read(info)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InputError(f"{path} cannot be read as a zip: {exc}") from None
     return out
 
 
