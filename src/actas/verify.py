@@ -307,7 +307,10 @@ class _Run:
             opened = cp.open_checkpoint(note, verifier)
         except ProofError as exc:
             self.fail(
-                "checkpoint.invalid", b.CHECKPOINT, f"does not open with {verifier.name}: {exc}"
+                "checkpoint.invalid",
+                b.CHECKPOINT,
+                f"does not open with the key of {verifier.name} (not signed by it, or not "
+                f"a signed checkpoint): {exc}",
             )
             return None
         self.count("checkpoint_signature")
@@ -482,7 +485,12 @@ class _Run:
         try:
             old = cp.open_checkpoint(note, verifier)
         except ProofError as exc:
-            self.fail("previous.invalid", where, f"does not open with {verifier.name}: {exc}")
+            self.fail(
+                "previous.invalid",
+                where,
+                f"does not open with the key of {verifier.name} (not signed by it, or not a "
+                f"signed checkpoint): {exc}",
+            )
             return
         if old.origin != new.origin:
             self.fail(
