@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .errors import InputError
+from .records import split_rows
 
 __all__ = ["Row", "TableFile", "open_table_file"]
 
@@ -45,27 +46,8 @@ class TableFile:
     def rows(self) -> Iterator[Row]:
         """Every data row; a row whose quoting spans lines keeps all its lines' bytes."""
         lines = self._lines[1:]  # after the header
-        reader = csv.reader(iter(lines), delimiter=self.delimiter, strict=False)
-        consumed = 0
-        number = 0
-        while True:
-            try:
-                fields = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                number += 1
-                used = reader.line_num - consumed
-                raw = "".join(lines[consumed : consumed + max(used, 1)])
-                consumed = reader.line_num
-                yield Row(number, _strip_eol(raw).encode(self._codec, "replace"), [f"\0{exc}"])
-                continue
-            used = reader.line_num - consumed
-            raw = "".join(lines[consumed : consumed + used])
-            consumed = reader.line_num
-            if not fields or (len(fields) == 1 and not fields[0].strip()):
-                continue  # blank line
-            number += 1
+        for number, (start, used, fields) in enumerate(split_rows(lines, self.delimiter), 1):
+            raw = "".join(lines[start : start + used])
             yield Row(number, _strip_eol(raw).encode(self._codec, "replace"), fields)
 
 

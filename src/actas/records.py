@@ -7,16 +7,17 @@ calls :func:`read_row`. A row that cannot be read still yields a
 
 from __future__ import annotations
 
+import csv
 import operator
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from .manifest import TEMPLATE_FIELD, ImportMapping
 from .model import Counts, Election, Finding, RegionCode, Severity, TableId
 
-__all__ = ["Header", "RowReading", "header_for", "read_registry_row", "read_row"]
+__all__ = ["Header", "RowReading", "header_for", "read_registry_row", "read_row", "split_rows"]
 
 _MAX_COUNT = 10_000_000  # larger than any polling station anywhere
 _ROLES = ("registered", "valid", "null", "invalid", "ballots")  # the count roles beside votes
@@ -119,6 +120,27 @@ def read_row(h: Header, fields: Sequence[str], row_width: int | None = None) -> 
             if fast is not None:
                 return fast
     return _read_any(h, fields, row_width)
+
+
+def split_rows(lines: Sequence[str], delimiter: str) -> Iterator[tuple[int, int, list[str]]]:
+    """The data rows of a file's lines (after its header): ``(first line, lines, fields)``
+    of each, a row whose quoting spans lines taking all of them; blank lines are no
+    rows; a row the csv module refuses is ``["\\0" + its error]``. The importer and the
+    verifier's re-reading split files with it, so they cannot disagree on a row."""
+    reader = csv.reader(iter(lines), delimiter=delimiter, strict=False)
+    consumed = 0
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            start, consumed = consumed, reader.line_num
+            yield start, max(consumed - start, 1), [f"\0{exc}"]
+            continue
+        start, consumed = consumed, reader.line_num
+        if fields and not (len(fields) == 1 and not fields[0].strip()):
+            yield start, consumed - start, fields
 
 
 def read_registry_row(

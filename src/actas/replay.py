@@ -17,7 +17,7 @@ import csv
 import hashlib
 import json
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +25,7 @@ from . import rules
 from .leaf import LEAF_PREFIX, MAX_INLINE_RAW, decode_leaf, inline_raw
 from .manifest import ImportMapping
 from .model import Counts, Election, Finding, RegionCode, Severity, SubmissionKind, TableId
-from .records import Header, header_for, read_registry_row, read_row
+from .records import Header, header_for, read_registry_row, read_row, split_rows
 
 __all__ = [
     "DELIMITERS",
@@ -356,24 +356,9 @@ def read_registry(binding: Binding, data: bytes, election: Election) -> Registry
         lines.pop(0)
     names: dict[str, tuple[int, str]] = {}
     registered: dict[str, int | None] = {}
-    for fields in _records(lines[1:], binding.delimiter):
+    for _, _, fields in split_rows(lines[1:], binding.delimiter):
         read_registry_row(header, fields, binding.width, names, registered)
     return RegistryReading(names, registered)
-
-
-def _records(lines: list[str], delimiter: str) -> Iterator[list[str]]:
-    """The data rows of a file's lines, as ``importer.TableFile.rows`` gives their fields."""
-    reader = csv.reader(iter(lines), delimiter=delimiter, strict=False)
-    while True:
-        try:
-            fields = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            yield [f"\0{exc}"]
-            continue
-        if fields and not (len(fields) == 1 and not fields[0].strip()):
-            yield fields
 
 
 def _codec(encoding: str, raw: bytes) -> str:
