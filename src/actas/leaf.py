@@ -130,37 +130,20 @@ def encode_leaf(election_id: str, sub: Submission) -> bytes:
     building a dict for ``json.dumps`` to sort; a property test holds the two
     to the same bytes. Anything unusual in ``meta`` takes the general route.
     """
-    meta_json = ""
-    if sub.meta:
-        found = _meta_json(sub.meta)
-        if found is None:  # checked (and refused if need be) by the general route
-            return LEAF_PREFIX + canonical_json(entry_of(election_id, sub), check=False)
-        meta_json = found
-    raw = sub.raw
-    kind = str(sub.kind)
-    out = ["{"]
-    if sub.actor:
-        out.append(f'"actor":{_str(sub.actor)},')
-    if sub.blob_sha256:
-        out.append(f'"blob_sha256":{_str(sub.blob_sha256)},')
-    out.append(f'"election":{_str(election_id)},"kind":{_str(kind)},')
-    if meta_json:
-        out.append(f'"meta":{meta_json},')
-    if inline_raw(kind, len(raw)):
-        out.append(f'"raw":"{base64.b64encode(raw).decode("ascii")}",')
-    src = sub.source
-    out.append(
-        f'"raw_len":{len(raw)},"raw_sha256":"{hashlib.sha256(raw).hexdigest()}",'
-        f'"received_at":{_str(sub.received_at)},"source":{{"channel":{_str(src.channel)}'
+    meta_json = _meta_json(sub.meta) if sub.meta else ""
+    if meta_json is None:  # checked (and refused if need be) by the general route
+        return LEAF_PREFIX + canonical_json(entry_of(election_id, sub), check=False)
+    raw, kind, src = sub.raw, str(sub.kind), sub.source
+    head = _head(election_id, sub.actor, sub.blob_sha256, kind)
+    mid, tail = _source(sub.received_at, src.channel, src.name, src.sha256)
+    row = "" if src.row is None else f',"row":{int(src.row)}'
+    raw_b64 = (
+        f'"raw":"{base64.b64encode(raw).decode("ascii")}",' if inline_raw(kind, len(raw)) else ""
     )
-    if src.name:
-        out.append(f',"name":{_str(src.name)}')
-    if src.row is not None:
-        out.append(f',"row":{int(src.row)}')
-    if src.sha256:
-        out.append(f',"sha256":{_str(src.sha256)}')
-    out.append('},"v":1}')
-    return LEAF_PREFIX + "".join(out).encode("ascii")
+    return (
+        f'{head}{_meta(meta_json)}{raw_b64}"raw_len":{len(raw)},'
+        f'"raw_sha256":"{hashlib.sha256(raw).hexdigest()}",{mid}{row}{tail}'
+    ).encode("ascii")
 
 
 def encode_leaves(election_id: str, subs: Iterable[Submission]) -> list[bytes]:
@@ -196,40 +179,37 @@ def encode_leaves(election_id: str, subs: Iterable[Submission]) -> list[bytes]:
         )
         frame = frames.get(key)
         if frame is None:
-            frame = frames[key] = _frame(election_id, *key)
+            actor, blob, kind_, received, channel, name, sha = key
+            mid, tail = _source(received, channel, name, sha)
+            frame = frames[key] = (_head(election_id, actor, blob, kind_), mid + ',"row":', tail)
         head, mid, tail = frame
-        meta = f'"meta":{meta_json},' if meta_json else ""
         out.append(
-            f'{head}{meta}"raw":"{b64(raw).decode("ascii")}","raw_len":{len(raw)},'
+            f'{head}{_meta(meta_json)}"raw":"{b64(raw).decode("ascii")}","raw_len":{len(raw)},'
             f'"raw_sha256":"{sha256(raw).hexdigest()}",{mid}{int(src.row)}{tail}'.encode("ascii")
         )
     return out
 
 
-def _frame(
-    election_id: str,
-    actor: str,
-    blob: str,
-    kind: str,
-    received: str,
-    channel: str,
-    name: str,
-    sha: str,
-) -> tuple[str, str, str]:
-    """What :func:`encode_leaf` writes before the meta, between the raw bytes' hash and
-    the row number, and after it, for a row with these fields."""
-    head = LEAF_PREFIX.decode("ascii") + "{"
+def _head(election_id: str, actor: str, blob: str, kind: str) -> str:
+    """The leaf up to its meta: the prefix and the keys that sort before ``meta``."""
+    out = LEAF_PREFIX.decode("ascii") + "{"
     if actor:
-        head += f'"actor":{_str(actor)},'
+        out += f'"actor":{_str(actor)},'
     if blob:
-        head += f'"blob_sha256":{_str(blob)},'
-    head += f'"election":{_str(election_id)},"kind":{_str(kind)},'
+        out += f'"blob_sha256":{_str(blob)},'
+    return out + f'"election":{_str(election_id)},"kind":{_str(kind)},'
+
+
+def _meta(meta_json: str) -> str:
+    return f'"meta":{meta_json},' if meta_json else ""
+
+
+def _source(received: str, channel: str, name: str, sha: str) -> tuple[str, str]:
+    """``received_at`` and ``source`` up to where its ``row`` goes, and the rest."""
     mid = f'"received_at":{_str(received)},"source":{{"channel":{_str(channel)}'
     if name:
         mid += f',"name":{_str(name)}'
-    mid += ',"row":'
-    tail = (f',"sha256":{_str(sha)}' if sha else "") + '},"v":1}'
-    return head, mid, tail
+    return mid, (f',"sha256":{_str(sha)}' if sha else "") + '},"v":1}'
 
 
 def _no_float(text: str) -> Any:
