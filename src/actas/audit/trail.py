@@ -42,6 +42,7 @@ __all__ = [
     "Problem",
     "Trail",
     "check_bundle",
+    "committed_estimate",
     "compare_summary",
     "estimate_json",
     "read_trails",
@@ -116,15 +117,27 @@ class Trail:
         if not results:
             return None
         try:
-            return estimate_quick_count(
-                dict(Counter(c.strata.values())),
-                {h: [d.table_id for d in ds] for h, ds in sample.items()},
-                results,
-                list(c.candidates),
-                confidence=float(c.doc["design"]["confidence"]),
-            )
+            return committed_estimate(c, sample, results)
         except InputError:
             return None
+
+
+def committed_estimate(
+    c: doc.Commitment,
+    sample: Mapping[str, Sequence[Draw]],
+    results: Mapping[str, Sequence[int]],
+) -> QuickCountEstimate:
+    """A committed quick count's estimate: its frame's strata, its ``sample`` and the
+    ``results`` received (table id -> votes of the commitment's candidates, in its order),
+    at its confidence. The app's status and the verifier both estimate with it; raises
+    InputError when the design cannot give an estimate."""
+    return estimate_quick_count(
+        dict(Counter(c.strata.values())),
+        {h: [d.table_id for d in ds] for h, ds in sample.items()},
+        results,
+        list(c.candidates),
+        confidence=float(c.doc["design"]["confidence"]),
+    )
 
 
 def read_trails(

@@ -13,11 +13,11 @@ from ..audit import (
     QuickCountDesign,
     StratumPlan,
     design_quick_count,
-    estimate_quick_count,
     stratified_sample,
 )
 from ..audit import commitment as doc
 from ..audit import design_effect as estimate_design_effect
+from ..audit.trail import committed_estimate
 from ..errors import InputError
 from .ledger import Audit, Entry, append, new_id, read_index, save_index
 
@@ -301,15 +301,8 @@ def quickcount_status(svc: Service, a: Audit) -> dict[str, Any]:
     )
     estimate = None
     if results:
-        confidence = float(c.doc["design"]["confidence"])
         try:
-            est = estimate_quick_count(
-                dict(tables),
-                {h: [d.table_id for d in ds] for h, ds in sample.items()},
-                results,
-                candidates,
-                confidence=confidence,
-            )
+            est = committed_estimate(c, sample, results)
         except InputError as exc:
             out["notes"] = [str(exc)]
         else:
