@@ -32,7 +32,7 @@ class Bulk:
             self.subs: dict[str, list[LoggedSubmission]] = {}
             leaf_hashes = []
             for sub in store.iter_submissions(conn):
-                leaf_hashes.append(merkle.leaf_hash(sub.leaf))
+                leaf_hashes.append(sub.leaf_hash)
                 if sub.table_id is not None:
                     self.subs.setdefault(sub.table_id, []).append(sub)
             # every perfect node, from the leaves (the store keeps only the upper levels)
