@@ -2,7 +2,7 @@
 
 Each measured step is printed with a naive baseline timed in the same run:
 
-* sample without replacement: ``actas.audit.sample`` (top-64-bit partition, then
+* sample without replacement: ``actas.core.audit.sample`` (top-64-bit partition, then
   exact order of the few candidates) vs computing every ticket with the public
   ``ticket()`` and sorting the whole frame;
 * PPEB draws: integer cumulative weights and bisection vs exact ``Fraction``
@@ -28,7 +28,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from actas.audit import (
+from actas.core.audit import (
     Batch,
     Contest,
     draw_batches,

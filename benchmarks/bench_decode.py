@@ -4,7 +4,7 @@
 
 Generates (once; reused while ``DIR/truth.jsonl`` matches) ``n`` synthetic actas
 of real V1 tables — half clean, half photographed badly
-(:func:`actas.synth.sample_degradations`), sizes 1200×1600 to 1800×2400 — into
+(:func:`actas.dev.synth.sample_degradations`), sizes 1200×1600 to 1800×2400 — into
 ``benchmarks/out/photos`` (git-ignored). Then, in one run, each pipeline reads
 every photo end to end in a pool of ``workers`` processes: read the file,
 SHA-256 it, decode the QR, accept the first candidate that parses under
@@ -42,13 +42,13 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from actas.elections import load_builtin
-from actas.errors import ActasError
-from actas.imaging import capture_metadata, open_image
-from actas.payload import get_format
-from actas.qrdecode import ZxingDecoder, dct_scale, first_parsing
-from actas.synth import Truth, sample_degradations, split_votes
-from actas.synthset import SheetSpec, generate_set, read_truths
+from actas.adapters.elections import load_builtin
+from actas.adapters.photo.imaging import capture_metadata, open_image
+from actas.adapters.photo.qrdecode import ZxingDecoder, dct_scale, first_parsing
+from actas.core.errors import ActasError
+from actas.core.payload import get_format
+from actas.dev.synth import Truth, sample_degradations, split_votes
+from actas.dev.synthset import SheetSpec, generate_set, read_truths
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"
@@ -116,7 +116,7 @@ def ours_fn(path: str) -> Outcome:
 
 def ceiling(path: str) -> Outcome:
     """Read, hash and decode the JPEG to grey once, at the scale the cascade decodes it
-    (:func:`actas.qrdecode.dct_scale`): the floor of any cascade."""
+    (:func:`actas.adapters.photo.qrdecode.dct_scale`): the floor of any cascade."""
     data = Path(path).read_bytes()
     hashlib.sha256(data).hexdigest()
     t = time.perf_counter()
@@ -212,10 +212,10 @@ def ingest_end_to_end(items: list[tuple[Path, Truth]], workers: int) -> tuple[fl
 
     from sqlalchemy import select
 
-    from actas.ingest import ingest_paths
-    from actas.service import Service
-    from actas.settings import Settings
-    from actas.store import schema
+    from actas.adapters.store import schema
+    from actas.app.photos.ingest import ingest_paths
+    from actas.app.service import Service
+    from actas.app.settings import Settings
 
     with tempfile.TemporaryDirectory() as d:
         folder = Path(d) / "photos"
@@ -280,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
         floor = run(
             "ceiling: read + SHA-256 + one grey JPEG decode, no QR", ceiling, items, w, reads=False
         )
-        ours = run("zxing-cpp cascade (actas.qrdecode.ZxingDecoder)", ours_fn, items, w)
+        ours = run("zxing-cpp cascade (actas.adapters.photo.qrdecode.ZxingDecoder)", ours_fn, items, w)
         e2e = {k: ingest_end_to_end(items, k) for k in sorted({1, w})}
         print(
             "\n  (wall, idle-core) images/s: ceiling {:.0f}/{:.0f}, cascade {:.0f}/{:.0f},"

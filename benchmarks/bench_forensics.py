@@ -15,7 +15,7 @@ literal vectorised resampling (``method="resample"``) on a block of
 replicates, also extrapolated.
 
 With ``--store DIR`` it also times the app's path: the store's counted tables
-to TableData, ``actas.analysis.analyse`` (claims, notes, coverage), the JSON
+to TableData, ``actas.app.analysis.analyse`` (claims, notes, coverage), the JSON
 text and the fingerprint SVG. DIR is a data folder holding ru-2012; when it
 does not exist yet, the zip is imported into it first (timed: the importer).
 """
@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from actas.forensics import (
+from actas.core.forensics import (
     TableData,
     all_zero,
     analyse,
@@ -108,9 +108,9 @@ def naive_mc(v: np.ndarray, g: np.ndarray, r: np.ndarray, ld: np.ndarray, reps: 
 
 def end_to_end(home: Path, zip_path: Path, nrep: int) -> None:
     """The app's path: (import,) store -> TableData -> analysis.analyse -> JSON, SVG."""
-    from actas import analysis
-    from actas.service import Service
-    from actas.settings import Settings
+    from actas.app import analysis
+    from actas.app.service import Service
+    from actas.app.settings import Settings
 
     settings = Settings.from_env(env={}, home=home)
     if not (home / "actas.db").exists():

@@ -52,12 +52,12 @@ sys.path.insert(0, str(REPO / "src"))
 
 from generated import results_csv, table_result_rows  # noqa: E402
 
-from actas.service import Service  # noqa: E402
-from actas.settings import Settings  # noqa: E402
-from actas.store import arrays as store_arrays  # noqa: E402
-from actas.store import schema  # noqa: E402
-from actas.store.bulk import bulk_insert, insert_rows  # noqa: E402
-from actas.tally import pack, tally_all  # noqa: E402
+from actas.adapters.store import arrays as store_arrays  # noqa: E402
+from actas.adapters.store import schema  # noqa: E402
+from actas.adapters.store.bulk import bulk_insert, insert_rows  # noqa: E402
+from actas.app.service import Service  # noqa: E402
+from actas.app.settings import Settings  # noqa: E402
+from actas.core.results.tally import pack, tally_all  # noqa: E402
 
 V1 = REPO / ".." / "shared" / "data" / "ve2024" / "resultadosconvzla" / "RESULTADOS_2024_CSV_V1.csv"
 

@@ -2,8 +2,8 @@
 
     .venv/bin/python benchmarks/bench_merkle.py [--leaves N] [--queries Q] [--seed S]
 
-Appends N leaf hashes into :class:`actas.merkle.MemoryNodes` through a
-:class:`~actas.merkle.Frontier`, then times Q random inclusion and consistency
+Appends N leaf hashes into :class:`actas.core.log.merkle.MemoryNodes` through a
+:class:`~actas.core.log.merkle.Frontier`, then times Q random inclusion and consistency
 proofs (generation from perfect nodes, and verification). Baselines measured
 in the same run: appending leaf by leaf through ``appended_nodes`` (what a store
 does per request), and the naive ``root_from_leaf_hashes`` rebuild that a
@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from actas.merkle import (
+from actas.core.log.merkle import (
     MemoryNodes,
     consistency_keys,
     consistency_proof,

@@ -38,11 +38,11 @@ sys.path.insert(0, str(REPO / "tests"))
 import psycopg  # noqa: E402
 from generated import table_result_rows  # noqa: E402
 
-from actas import queue  # noqa: E402
-from actas.service import Service  # noqa: E402
-from actas.settings import Settings  # noqa: E402
-from actas.store import schema  # noqa: E402
-from actas.store.bulk import bulk_insert  # noqa: E402
+from actas.adapters.store import schema  # noqa: E402
+from actas.adapters.store.bulk import bulk_insert  # noqa: E402
+from actas.app.photos import queue  # noqa: E402
+from actas.app.service import Service  # noqa: E402
+from actas.app.settings import Settings  # noqa: E402
 from photoset import render_set  # noqa: E402
 
 V1 = REPO / ".." / "shared" / "data" / "ve2024" / "resultadosconvzla" / "RESULTADOS_2024_CSV_V1.csv"

@@ -39,10 +39,10 @@ from typing import TypeVar
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-from actas import bundle as b  # noqa: E402
-from actas import merkle  # noqa: E402
-from actas.export import parquet_columns, read_bundle  # noqa: E402
-from actas.verify import VerifyReport, verify  # noqa: E402
+from actas.adapters.bundle_files import parquet_columns, read_bundle  # noqa: E402
+from actas.core.bundle import format as b  # noqa: E402
+from actas.core.log import merkle  # noqa: E402
+from actas.core.verify.procedure import VerifyReport, verify  # noqa: E402
 from bundlegen import build, rows  # noqa: E402
 
 T = TypeVar("T")
@@ -109,8 +109,8 @@ def _show(what: str, wall: float, cpu: float, report: VerifyReport, goal: float 
 
 
 def v1(workers: int, quick: bool) -> None:
-    from actas.service import Service
-    from actas.settings import Settings
+    from actas.app.service import Service
+    from actas.app.settings import Settings
 
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)

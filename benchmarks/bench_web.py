@@ -47,7 +47,7 @@ PUBLISH_GOAL_S = 120.0
 
 
 def actas(*args: str, capture: bool = True) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-m", "actas.cli", *args]
+    cmd = [sys.executable, "-m", "actas", *args]
     return subprocess.run(cmd, check=True, text=True, capture_output=capture, cwd=REPO)
 
 
@@ -66,7 +66,7 @@ def free_port() -> int:
 
 
 def start_server(home: Path, port: int) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-m", "actas.cli", "serve", "--home", str(home), "--port", str(port)]
+    cmd = [sys.executable, "-m", "actas", "serve", "--home", str(home), "--port", str(port)]
     cmd += ["--geometry", str(GEO)] if GEO.exists() else []
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
@@ -231,8 +231,8 @@ def main() -> None:
 
 _LIST_IDS = """
 import json, sys
-from actas.service import Service
-from actas.settings import Settings
+from actas.app.service import Service
+from actas.app.settings import Settings
 svc = Service.open(Settings.from_env(home=sys.argv[1]))
 with svc.store.read() as conn:
     print(json.dumps(sorted(r.table_id for r in svc.store.table_results(conn))))

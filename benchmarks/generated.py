@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from actas.store.sql import pack_votes
+from actas.adapters.store.sql import pack_votes
 
 __all__ = ["results_csv", "table_ids", "table_result_rows"]
 

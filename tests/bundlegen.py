@@ -17,17 +17,18 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from actas import bundle as b
-from actas import checkpoint as cp
-from actas import merkle, rules
-from actas.elections import load_builtin_text
-from actas.export import builtin_mapping_texts, parquet_bytes
-from actas.leaf import MAX_INLINE_RAW, encode_leaf
-from actas.manifest import parse_election
-from actas.model import Election, Source, Submission, SubmissionKind, TableId
-from actas.reconcile import TableResult, Version, reconcile
-from actas.records import header_for, read_row
-from actas.tally import tally_all, tally_to_json
+from actas.adapters.bundle_files import builtin_mapping_texts, parquet_bytes
+from actas.adapters.elections import load_builtin_text
+from actas.core.bundle import format as b
+from actas.core.definitions import parse_election
+from actas.core.log import checkpoint as cp
+from actas.core.log import merkle
+from actas.core.log.leaf import MAX_INLINE_RAW, encode_leaf
+from actas.core.model import Election, Source, Submission, SubmissionKind, TableId
+from actas.core.results import rules
+from actas.core.results.reconcile import TableResult, Version, reconcile
+from actas.core.results.rows import header_for, read_row
+from actas.core.results.tally import tally_all, tally_to_json
 
 HEADER = (
     "COD_EDO,EDO,COD_MUN,MUN,COD_PAR,PAR,CENTRO,MESA,RE,VOTOS_VALIDOS,VOTOS_NULOS,"
@@ -100,7 +101,7 @@ def build(
     key = key or signer()
     text, el = election()
     maps = builtin_mapping_texts(el)
-    from actas.manifest import parse_mapping
+    from actas.core.definitions import parse_mapping
 
     mapping = parse_mapping(maps["cvzla"], el, "cvzla.toml")
     data = HEADER.encode() + b"\n" + b"\n".join(data_rows) + b"\n"
@@ -195,7 +196,7 @@ def build(
     rrows = [b.region_row(el, r) for r in regions]
     files[b.RESULTS_CSV] = b.render_csv(b.region_columns(el), rrows)
     if parquet:
-        from actas.export import _REGION_TYPES, _TABLE_TYPES
+        from actas.adapters.bundle_files import _REGION_TYPES, _TABLE_TYPES
 
         files[b.TABLES_PARQUET] = parquet_bytes(b.table_columns(el), trows, _TABLE_TYPES)
         files[b.RESULTS_PARQUET] = parquet_bytes(b.region_columns(el), rrows, _REGION_TYPES)

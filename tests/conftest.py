@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from actas.service import Service
+    from actas.app.service import Service
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = (REPO / ".." / "shared" / "data").resolve()
@@ -91,8 +91,8 @@ def queued_svc(
     new_pg_database: Callable[[], AbstractContextManager[str]], tmp_path: Path
 ) -> Iterator[Service]:
     """The demo election on a fresh PostgreSQL database with ``ACTAS_QUEUE=on``."""
-    from actas.service import Service
-    from actas.settings import Settings
+    from actas.app.service import Service
+    from actas.app.settings import Settings
 
     with new_pg_database() as url:
         env = {"ACTAS_DATABASE_URL": url, "ACTAS_QUEUE": "on"}
@@ -116,8 +116,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def service(home: Path, db_url: str) -> Iterator[object]:
-    from actas.service import Service
-    from actas.settings import Settings
+    from actas.app.service import Service
+    from actas.app.settings import Settings
 
     settings = Settings.from_env(env={"ACTAS_DATABASE_URL": db_url}, home=home)
     svc = Service.init(settings, "ve-2024", clock=fixed_clock)
@@ -128,8 +128,8 @@ def service(home: Path, db_url: str) -> Iterator[object]:
 @pytest.fixture(scope="session")
 def v1_service(tmp_path_factory: pytest.TempPathFactory, ve: Path) -> Iterator[object]:
     """A service with V1 imported, shared by read-only tests."""
-    from actas.service import Service
-    from actas.settings import Settings
+    from actas.app.service import Service
+    from actas.app.settings import Settings
 
     home = tmp_path_factory.mktemp("v1home")
     svc = Service.init(Settings.from_env(env={}, home=home), "ve-2024", clock=fixed_clock)

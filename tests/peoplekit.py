@@ -7,13 +7,13 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from actas import synth
-from actas.demo import demo_tables
-from actas.elections import load_builtin
-from actas.model import Election
-from actas.people import People, Role
-from actas.service import Service
-from actas.settings import Settings
+from actas.adapters.elections import load_builtin
+from actas.app.people import People, Role
+from actas.app.service import Service
+from actas.app.settings import Settings
+from actas.core.model import Election
+from actas.dev import synth
+from actas.dev.demo import demo_tables
 
 
 @dataclass(frozen=True)

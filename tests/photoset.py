@@ -2,7 +2,7 @@
 
     paths = render_set(folder, n=300)     # acta-<table>.jpg, one distinct table each
 
-Photos are ve-2024 actas drawn by :func:`actas.synth.render` at 900 × 1200 without
+Photos are ve-2024 actas drawn by :func:`actas.dev.synth.render` at 900 × 1200 without
 degradations (every QR reads), with seeded counts: the same ``n`` gives the same
 bytes. A folder that already holds the set is reused.
 """
@@ -28,8 +28,8 @@ def table_id(i: int) -> str:
 def _render(args: tuple[int, str]) -> str:
     import numpy as np
 
-    from actas import synth
-    from actas.elections import load_builtin
+    from actas.adapters.elections import load_builtin
+    from actas.dev import synth
 
     i, folder = args
     election = load_builtin("ve-2024")

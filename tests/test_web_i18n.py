@@ -45,8 +45,8 @@ def test_every_used_key_exists() -> None:
         and not any(k == prefix for src in sources for prefix in DYNAMIC.findall(src))
     )
     assert not missing, missing
-    from actas.model import Severity, SubmissionKind
-    from actas.reconcile import Status
+    from actas.core.model import Severity, SubmissionKind
+    from actas.core.results.reconcile import Status
 
     dynamic = (
         [f"status.{s}" for s in Status]

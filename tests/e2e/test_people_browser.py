@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from browserkit import PHONE, Pages, need_browser, scroll_width, serve
 
-from actas.people import People, Role
-from actas.service import Service
+from actas.app.people import People, Role
+from actas.app.service import Service
 from peoplekit import acta, demo_service
 
 pytestmark = pytest.mark.e2e

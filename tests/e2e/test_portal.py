@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from browserkit import PHONE, Pages, need_browser, scroll_width, serve, shot
 
-from actas.service import Service
-from actas.settings import Settings
+from actas.app.service import Service
+from actas.app.settings import Settings
 
 pytestmark = pytest.mark.e2e
 

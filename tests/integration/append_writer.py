@@ -12,10 +12,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from actas.elections import load_builtin
-from actas.model import Source, Submission, SubmissionKind
-from actas.store import open_store
-from actas.tlog import Log
+from actas.adapters.elections import load_builtin
+from actas.adapters.store import open_store
+from actas.adapters.tlog import Log
+from actas.core.model import Source, Submission, SubmissionKind
 
 
 def main() -> None:

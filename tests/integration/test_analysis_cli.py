@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from actas.analysis import builtin_claims
-from actas.cli import app
-from actas.service import Service
-from actas.settings import Settings
+from actas.app.analysis import builtin_claims
+from actas.app.service import Service
+from actas.app.settings import Settings
+from actas.__main__ import app
 
 HEADER = (
     "COD_EDO,EDO,COD_MUN,MUN,COD_PAR,PAR,CENTRO,MESA,RE,VOTOS_VALIDOS,VOTOS_NULOS,"
@@ -117,7 +117,7 @@ def test_bad_claims_are_refused_and_not_logged(
 def test_analyse_json_human_and_figure(home: str, tmp_path: Path) -> None:
     run("claims", "import", "--builtin", "--home", home)
     report = json.loads(run("analyse", "--home", home, "--json", "--nrep", "20", "--seed", "3"))
-    assert report["schema"] == "actas.forensics.report/1"
+    assert report["schema"] == "actas.core.forensics.report/1"
     assert report["tables"] == 60 and report["seed"] == 3 and report["nrep"] == 20
     assert report["election"]["id"] == "ve-2024"
     assert report["coverage"]["expected_tables"] == 30026
@@ -153,8 +153,8 @@ def test_analyse_without_tables_is_a_clear_error(tmp_path: Path) -> None:
     ],
 )
 def test_level_codes_match_the_scheme(election: str, ids: list[str]) -> None:
-    from actas.analysis import _level_codes
-    from actas.elections import load_builtin
+    from actas.adapters.elections import load_builtin
+    from actas.app.analysis import _level_codes
 
     scheme = load_builtin(election).scheme
     for level in range(len(scheme.levels)):

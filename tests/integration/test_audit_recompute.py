@@ -1,4 +1,4 @@
-"""An independent script written from docs/audit.md gives the same samples as actas.audit.
+"""An independent script written from docs/audit.md gives the same samples as actas.core.audit.
 
 ``recompute_sample.py`` uses only the standard library and never imports
 ``actas``; it runs here as a subprocess, as an outsider would run it.
@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from actas.audit import frame_sha256, normalize_seed, ppeb_sample, sample, stratified_sample
+from actas.core.audit import frame_sha256, normalize_seed, ppeb_sample, sample, stratified_sample
 
 SCRIPT = Path(__file__).with_name("recompute_sample.py")
 V1 = "resultadosconvzla/RESULTADOS_2024_CSV_V1.csv"  # under <repo>/../shared/data/ve2024

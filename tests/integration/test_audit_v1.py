@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from actas.audit import (
+from actas.core.audit import (
     Batch,
     Contest,
     MacroBounds,

@@ -18,14 +18,14 @@ from typing import Any
 
 import pytest
 
-from actas import audits
-from actas import bundle as b
-from actas.audit import commitment as doc
-from actas.audits.ledger import append, read_index, save_index
-from actas.export import read_bundle
-from actas.service import Service
-from actas.settings import Settings
-from actas.verify import VerifyReport, verify
+from actas.adapters.bundle_files import read_bundle
+from actas.app import audits
+from actas.app.audits.ledger import append, read_index, save_index
+from actas.app.service import Service
+from actas.app.settings import Settings
+from actas.core.audit import commitment as doc
+from actas.core.bundle import format as b
+from actas.core.verify.procedure import VerifyReport, verify
 from bundlegen import remanifest
 
 HEADER = (

@@ -1,4 +1,4 @@
-"""Audits wired into the app (``actas.audits``) on the real V1 actas and on a tiny file.
+"""Audits wired into the app (``actas.app.audits``) on the real V1 actas and on a tiny file.
 
 Each test works on its own data folder: a copy of the shared V1 service's
 database (``v1_service`` is session-scoped and must not be mutated) or a fresh
@@ -22,15 +22,15 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from actas import audits
-from actas.audit import commitment as doc
-from actas.audit import frame_sha256
-from actas.cli import app
-from actas.errors import InputError, NotFound
-from actas.leaf import decode_leaf
-from actas.model import Counts, Source, Submission, SubmissionKind, TableId
-from actas.service import Service
-from actas.settings import Settings
+from actas.app import audits
+from actas.app.service import Service
+from actas.app.settings import Settings
+from actas.__main__ import app
+from actas.core.audit import commitment as doc
+from actas.core.audit import frame_sha256
+from actas.core.errors import InputError, NotFound
+from actas.core.log.leaf import decode_leaf
+from actas.core.model import Counts, Source, Submission, SubmissionKind, TableId
 
 V1 = "resultadosconvzla/RESULTADOS_2024_CSV_V1.csv"
 GONZALEZ_SHARE = 7_156_462 / 10_659_128

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from actas import audits
-from actas.service import Service
-from actas.settings import Settings
+from actas.app import audits
+from actas.app.service import Service
+from actas.app.settings import Settings
 from actas.web import create_app
 
 with warnings.catch_warnings():  # starlette's notice about httpx2 is not ours to fix

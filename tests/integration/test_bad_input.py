@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from actas.errors import InputError
-from actas.service import Service
+from actas.app.service import Service
+from actas.core.errors import InputError
 
 HEADER = (
     "COD_EDO,EDO,COD_MUN,MUN,COD_PAR,PAR,CENTRO,MESA,RE,VOTOS_VALIDOS,VOTOS_NULOS,"

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from actas.blobs import BlobStore, LocalBlobs, MemoryBlobs, S3Blobs, open_blobs
-from actas.errors import NotFound, StoreError
+from actas.adapters.blobs import BlobStore, LocalBlobs, MemoryBlobs, S3Blobs, open_blobs
+from actas.core.errors import NotFound, StoreError
 
 
 def free_port() -> int:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from actas.cli import app
+from actas.__main__ import app
 
 HEADER = (
     "COD_EDO,EDO,COD_MUN,MUN,COD_PAR,PAR,CENTRO,MESA,RE,VOTOS_VALIDOS,VOTOS_NULOS,"
@@ -90,7 +90,7 @@ def test_queue_commands_without_the_postgres_extra_say_what_to_install(
 ) -> None:
     import sys
 
-    for module in ("procrastinate", "actas.queue", "actas.workers"):
+    for module in ("procrastinate", "actas.app.photos.queue", "actas.app.photos.workers"):
         monkeypatch.setitem(sys.modules, module, None)  # as if not installed
     r = CliRunner().invoke(app, [*command, "--home", str(tmp_path / "h")])
     assert r.exit_code == 8, r.output

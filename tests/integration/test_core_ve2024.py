@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from actas.service import Service
+from actas.app.service import Service
 
 pytestmark = pytest.mark.slow
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from actas.demo import build_demo
-from actas.export import read_bundle
-from actas.settings import Settings
-from actas.verify import verify
+from actas.adapters.bundle_files import read_bundle
+from actas.app.settings import Settings
+from actas.core.verify.procedure import verify
+from actas.dev.demo import build_demo
 
 
 def test_the_demo_bundle_verifies(tmp_path: Path) -> None:

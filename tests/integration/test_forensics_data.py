@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from actas.forensics import (
+from actas.core.forensics import (
     OTHERS,
     TableData,
     analyse,

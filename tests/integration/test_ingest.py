@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from actas import merkle
-from actas.elections import load_builtin
-from actas.ingest import ingest_paths
-from actas.service import Service
-from actas.settings import Settings
-from actas.synth import split_votes
-from actas.synthset import SheetSpec, generate_set
+from actas.adapters.elections import load_builtin
+from actas.app.photos.ingest import ingest_paths
+from actas.app.service import Service
+from actas.app.settings import Settings
+from actas.core.log import merkle
+from actas.dev.synth import split_votes
+from actas.dev.synthset import SheetSpec, generate_set
 
 pytestmark = pytest.mark.slow
 
@@ -138,7 +138,7 @@ def test_sigkill_halfway_then_rerun(tmp_path: Path, photo_dir: Path) -> None:
     cmd = [
         sys.executable,
         "-m",
-        "actas.cli",
+        "actas",
         "ingest",
         str(photo_dir),
         "--workers",
@@ -172,7 +172,7 @@ def test_sigkill_halfway_then_rerun(tmp_path: Path, photo_dir: Path) -> None:
     bundle = tmp_path / "bundle"
     svc.export(bundle)
     check = subprocess.run(
-        [sys.executable, "-m", "actas.cli", "verify", str(bundle)],
+        [sys.executable, "-m", "actas", "verify", str(bundle)],
         capture_output=True,
         text=True,
         timeout=600,

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from actas import ingest
-from actas.blobs import MemoryBlobs
-from actas.ingest import Ingestor, IngestSummary, ingest_paths
-from actas.photoread import PhotoReading, read_file
-from actas.service import Service
+from actas.adapters.blobs import MemoryBlobs
+from actas.adapters.photo.reader import PhotoReading, read_file
+from actas.app.photos import ingest
+from actas.app.photos.ingest import Ingestor, IngestSummary, ingest_paths
+from actas.app.service import Service
 
 
 def reading(n: int) -> tuple[PhotoReading, bytes, str]:

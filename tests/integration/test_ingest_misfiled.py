@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import hashlib
 
-from actas.blobs import MemoryBlobs
-from actas.ingest import Ingestor, IngestSummary
-from actas.photoread import PhotoReading
-from actas.service import Service
+from actas.adapters.blobs import MemoryBlobs
+from actas.adapters.photo.reader import PhotoReading
+from actas.app.photos.ingest import Ingestor, IngestSummary
+from actas.app.service import Service
 
 BASE = 0xF0E1_D2C3_B4A5_9687  # high bit set: stored as a negative BIGINT
 

@@ -24,15 +24,16 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from sqlalchemy import func, select
 
-from actas import merkle, sealed, verify
-from actas.export import parquet_columns, read_bundle
-from actas.leaf import decode_leaf
-from actas.people import People, Role
-from actas.people.limits import Buckets
-from actas.people.transcription import Transcription
-from actas.service import Service
-from actas.store import people_schema as ps
-from actas.store import schema
+from actas.adapters.bundle_files import parquet_columns, read_bundle
+from actas.adapters.store import people_schema as ps
+from actas.adapters.store import schema
+from actas.app.people import People, Role
+from actas.app.people.limits import Buckets
+from actas.app.people.transcription import Transcription
+from actas.app.service import Service
+from actas.core.log import merkle, sealed
+from actas.core.log.leaf import decode_leaf
+from actas.core.verify import procedure as verify
 from actas.web import create_app
 from actas.web.people import Limits, PeopleWeb
 from peoplekit import account, acta, demo_service

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
-from actas.people import People, Role
-from actas.service import Service
+from actas.app.people import People, Role
+from actas.app.service import Service
 from actas.web import create_app
 from peoplekit import account, demo_service
 

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from actas.elections import load_builtin
-from actas.errors import ActasError
-from actas.payload import Payload, get_format
-from actas.qrdecode import ZxingDecoder, first_parsing
-from actas.synth import Truth, sample_degradations, split_votes
-from actas.synthset import SheetSpec, generate_set, read_truths
+from actas.adapters.elections import load_builtin
+from actas.adapters.photo.qrdecode import ZxingDecoder, first_parsing
+from actas.core.errors import ActasError
+from actas.core.payload import Payload, get_format
+from actas.dev.synth import Truth, sample_degradations, split_votes
+from actas.dev.synthset import SheetSpec, generate_set, read_truths
 
 pytestmark = pytest.mark.slow
 
@@ -129,7 +129,7 @@ def test_qr_codes_decode_to_the_truth_and_add_up_to_v1(
 def test_ocr_reads_the_printed_counts_when_there_is_no_qr(
     photos: list[tuple[Path, Truth]],
 ) -> None:
-    from actas.ocr import OcrUnavailable, read_counts
+    from actas.adapters.photo.ocr import OcrUnavailable, read_counts
 
     sheets = photos[N_QR + N_CUT :]
     assert len(sheets) == N_OCR

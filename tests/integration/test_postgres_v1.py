@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from actas.service import Service
-from actas.settings import Settings
+from actas.app.service import Service
+from actas.app.settings import Settings
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 

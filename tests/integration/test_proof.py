@@ -25,20 +25,20 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from actas import bundle as b
-from actas import checkpoint as cp
-from actas import merkle
-from actas.cli import app
-from actas.export import parquet_columns, read_bundle
-from actas.service import Service
-from actas.settings import Settings
-from actas.verify import VerifyReport, verify
+from actas.adapters.bundle_files import parquet_columns, read_bundle
+from actas.app.service import Service
+from actas.app.settings import Settings
+from actas.__main__ import app
+from actas.core.bundle import format as b
+from actas.core.log import checkpoint as cp
+from actas.core.log import merkle
+from actas.core.verify.procedure import VerifyReport, verify
 
 pytestmark = pytest.mark.slow
 
 V1 = ("resultadosconvzla", "RESULTADOS_2024_CSV_V1.csv")
 V2 = ("resultadosconvzla", "RESULTADOS_2024_CSV_V2.csv")
-ACTAS = [sys.executable, "-m", "actas.cli"]
+ACTAS = [sys.executable, "-m", "actas"]
 CRASH_ROWS = int(os.environ.get("ACTAS_CRASH_ROWS", "30000"))  # 200000 for the full size
 
 
@@ -317,7 +317,7 @@ def test_import_killed_mid_file_then_completed(ve: Path, tmp_path: Path) -> None
 
 
 def test_photos_are_exported_and_rederived(service: Service, tmp_path: Path) -> None:
-    from actas.ingest import ingest_photo
+    from actas.app.photos.ingest import ingest_photo
     from photoset import _render
 
     for i in range(2):

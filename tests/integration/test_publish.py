@@ -10,11 +10,11 @@ from urllib.parse import unquote
 import pytest
 from typer.testing import CliRunner
 
-from actas.cli import app as cli
-from actas.export import read_bundle
-from actas.service import Service
-from actas.settings import Settings
-from actas.verify import verify
+from actas.adapters.bundle_files import read_bundle
+from actas.app.service import Service
+from actas.app.settings import Settings
+from actas.__main__ import app as cli
+from actas.core.verify.procedure import verify
 from actas.web import queries
 
 GEO = "geo/geoBoundaries-VEN-ADM1_simplified.geojson"

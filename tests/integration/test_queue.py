@@ -23,11 +23,11 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
-from actas import queue, workers
-from actas.blobs import LocalBlobs
-from actas.cli import app as cli
-from actas.service import Service
-from actas.settings import Settings
+from actas.adapters.blobs import LocalBlobs
+from actas.app.photos import queue, workers
+from actas.app.service import Service
+from actas.app.settings import Settings
+from actas.__main__ import app as cli
 from photoset import render_set
 
 pytestmark = pytest.mark.postgres
@@ -255,7 +255,7 @@ def test_backoff_is_exponential(settings: Settings) -> None:
 
 
 def test_queue_needs_postgresql(tmp_path: Path) -> None:
-    from actas.errors import InputError
+    from actas.core.errors import InputError
 
     with pytest.raises(InputError, match="PostgreSQL"):
         queue.conninfo(f"sqlite:///{tmp_path / 'a.db'}")

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from actas.blobs import open_blobs
-from actas.cli import app as cli
-from actas.people import Role
-from actas.queue import QueueOptions
-from actas.service import Service
-from actas.uploads import public_error
-from actas.workers import run_worker
+from actas.adapters.blobs import open_blobs
+from actas.app.people import Role
+from actas.app.photos.queue import QueueOptions
+from actas.app.photos.uploads import public_error
+from actas.app.photos.workers import run_worker
+from actas.app.service import Service
+from actas.__main__ import app as cli
 from peoplekit import account, acta
 
 with warnings.catch_warnings():
@@ -115,7 +115,7 @@ def test_the_same_photo_sent_twice_at_once_gets_one_receipt(
 ) -> None:
     """Both sendings pass the first check before either logs its receipt: the second
     finds the first's receipt again under the log's lock and answers with it."""
-    from actas import queue, uploads
+    from actas.app.photos import queue, uploads
 
     good = acta(0)
     receiver = uploads.QueuedUploads(svc.settings)
@@ -143,7 +143,7 @@ def test_the_same_photo_sent_twice_at_once_gets_one_receipt(
 
 
 def test_public_error_hides_paths_and_urls() -> None:
-    assert public_error("StoreError: cannot read /srv/actas/blobs/ab/cd: denied") == (
+    assert public_error("StoreError: cannot read /srv/actas/adapters/blobs/ab/cd: denied") == (
         "StoreError: cannot read …: denied"
     )
     assert "secret" not in public_error("OperationalError: postgresql://u:secret@db/x down")

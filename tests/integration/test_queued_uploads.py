@@ -21,13 +21,13 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from actas import queue
-from actas.cli import app as cli
-from actas.errors import InputError
-from actas.people import Role
-from actas.service import Service
-from actas.settings import Settings
-from actas.store import people_schema as ps
+from actas.adapters.store import people_schema as ps
+from actas.app.people import Role
+from actas.app.photos import queue
+from actas.app.service import Service
+from actas.app.settings import Settings
+from actas.__main__ import app as cli
+from actas.core.errors import InputError
 from actas.web import create_app
 from peoplekit import account, acta
 

@@ -1,4 +1,4 @@
-"""The bulk reads behind the tally (``actas.store.arrays``), on SQLite and PostgreSQL:
+"""The bulk reads behind the tally (``actas.adapters.store.arrays``), on SQLite and PostgreSQL:
 the aggregate queries give exactly what reading the rows one by one gives."""
 
 from __future__ import annotations
@@ -9,11 +9,11 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from actas.elections import load_builtin
-from actas.model import Counts, TableId
-from actas.reconcile import Status, TableResult
-from actas.store import SqlStore, arrays, open_store
-from actas.tally import TableArrays
+from actas.adapters.elections import load_builtin
+from actas.adapters.store import SqlStore, arrays, open_store
+from actas.core.model import Counts, TableId
+from actas.core.results.reconcile import Status, TableResult
+from actas.core.results.tally import TableArrays
 
 K = len(load_builtin("ve-2024").candidates)
 

@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from actas import merkle
-from actas.elections import load_builtin
-from actas.errors import NotFound
-from actas.model import Counts, Finding, Severity, Source, Submission, SubmissionKind, TableId
-from actas.reconcile import Status, TableResult
-from actas.store import SqlStore, open_store
-from actas.tlog import Log
+from actas.adapters.elections import load_builtin
+from actas.adapters.store import SqlStore, open_store
+from actas.adapters.tlog import Log
+from actas.core.errors import NotFound
+from actas.core.log import merkle
+from actas.core.model import Counts, Finding, Severity, Source, Submission, SubmissionKind, TableId
+from actas.core.results.reconcile import Status, TableResult
 
 ELECTION = load_builtin("ve-2024")
 K = len(ELECTION.candidates)
@@ -84,8 +84,8 @@ def test_only_upper_merkle_levels_are_stored_and_the_rest_is_read_from_leaves(
 ) -> None:
     from sqlalchemy import func, select
 
-    from actas.store import schema
-    from actas.store.nodes import LOW_LEVELS
+    from actas.adapters.store import schema
+    from actas.adapters.store.nodes import LOW_LEVELS
 
     append(store, log, [sub(i) for i in range(150)])
     append(store, log, [sub(i) for i in range(150, 300)])  # appends across a 64-leaf block

@@ -16,12 +16,12 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from actas import bundle as b
-from actas.export import parquet_columns, read_bundle
-from actas.leaf import decode_leaf
-from actas.service import Service
-from actas.settings import Settings
-from actas.verify import verify
+from actas.adapters.bundle_files import parquet_columns, read_bundle
+from actas.app.service import Service
+from actas.app.settings import Settings
+from actas.core.bundle import format as b
+from actas.core.log.leaf import decode_leaf
+from actas.core.verify.procedure import verify
 from bundlegen import HEADER, remanifest, row
 
 CUSTOM = """

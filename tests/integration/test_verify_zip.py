@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from actas.cli import app
-from actas.errors import InputError
-from actas.export import read_bundle
-from actas.verify import verify
+from actas.adapters.bundle_files import read_bundle
+from actas.__main__ import app
+from actas.core.errors import InputError
+from actas.core.verify.procedure import verify
 from bundlegen import build, rows
 
 

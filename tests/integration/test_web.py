@@ -16,10 +16,10 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from actas import checkpoint as cp
-from actas import merkle
-from actas.service import Service
-from actas.settings import Settings
+from actas.app.service import Service
+from actas.app.settings import Settings
+from actas.core.log import checkpoint as cp
+from actas.core.log import merkle
 from actas.web import create_app
 from actas.web.geo import load_map, name_key
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from actas.audit import (
+from actas.core.audit import (
     Batch,
     Contest,
     allocate,

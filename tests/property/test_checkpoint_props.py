@@ -1,11 +1,12 @@
-"""Property tests for actas.checkpoint: round trips, strictness, tamper evidence."""
+"""Property tests for actas.core.log.checkpoint: round trips, strictness, tamper evidence."""
 
 from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from actas.checkpoint import (
+from actas.core.errors import ProofError
+from actas.core.log.checkpoint import (
     MAX_TREE_SIZE,
     Checkpoint,
     Signer,
@@ -15,7 +16,6 @@ from actas.checkpoint import (
     open_note,
     sign_checkpoint,
 )
-from actas.errors import ProofError
 
 # Key names: non-empty, no Unicode space, no '+', no control character.
 names = st.text(

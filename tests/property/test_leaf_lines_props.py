@@ -15,9 +15,9 @@ import csv
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from actas import replay
-from actas.leaf import decode_leaf, encode_leaf
-from actas.model import Source, Submission, SubmissionKind
+from actas.core.log.leaf import decode_leaf, encode_leaf
+from actas.core.model import Source, Submission, SubmissionKind
+from actas.core.verify import replay
 
 SETTINGS = settings(max_examples=200, deadline=None)
 ELECTION = "ve-2024"

@@ -1,4 +1,4 @@
-"""Property tests for actas.merkle against a direct transcription of RFC 9162.
+"""Property tests for actas.core.log.merkle against a direct transcription of RFC 9162.
 
 The oracle below follows the RFC's recursive definitions (MTH, PATH, PROOF and
 SUBPROOF over the leaf list) and never looks at stored nodes; the code under
@@ -12,7 +12,7 @@ from functools import cache
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from actas.merkle import (
+from actas.core.log.merkle import (
     EMPTY_ROOT,
     Frontier,
     MemoryNodes,

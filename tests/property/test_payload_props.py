@@ -3,8 +3,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from actas.model import TableId
-from actas.payload import Payload, get_format
+from actas.core.model import TableId
+from actas.core.payload import Payload, get_format
 
 FMT = get_format("ve-2024-qr", 38)
 counts = st.integers(min_value=0, max_value=9999)
@@ -31,7 +31,7 @@ def test_parse_never_crashes(data: bytes) -> None:
     try:
         p = FMT.parse(data)
     except Exception as exc:
-        from actas.errors import PayloadError
+        from actas.core.errors import PayloadError
 
         assert isinstance(exc, PayloadError)
     else:

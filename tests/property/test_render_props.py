@@ -1,16 +1,16 @@
-"""The direct renderings (``actas.render``) are byte for byte the canonical JSON ones."""
+"""The direct renderings (``actas.core.bundle.render``) are byte for byte the canonical JSON ones."""
 
 from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from actas import bundle as b
-from actas.elections import load_builtin
-from actas.model import Counts, Finding, Severity
-from actas.reconcile import Status, TableResult
-from actas.render import Renderer
-from actas.tally import Expected, RegionTally, tally_to_json
+from actas.adapters.elections import load_builtin
+from actas.core.bundle import format as b
+from actas.core.bundle.render import Renderer
+from actas.core.model import Counts, Finding, Severity
+from actas.core.results.reconcile import Status, TableResult
+from actas.core.results.tally import Expected, RegionTally, tally_to_json
 
 VE = load_builtin("ve-2024")
 RU = load_builtin("ru-2012")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from actas import rules
-from actas.elections import load_builtin
-from actas.model import Counts, TableId
+from actas.adapters.elections import load_builtin
+from actas.core.model import Counts, TableId
+from actas.core.results import rules
 
 E = load_builtin("ve-2024")
 TABLES = [TableId(t) for t in ("010101001.01", "010101001.02", "240101001.01", "990101001.01")]

@@ -6,9 +6,9 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from actas.elections import load_builtin
-from actas.model import Election
-from actas.tally import (
+from actas.adapters.elections import load_builtin
+from actas.core.model import Election
+from actas.core.results.tally import (
     Expected,
     Registry,
     TableArrays,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from actas import bundle as b
-from actas.export import parquet_columns
-from actas.verify import verify
+from actas.adapters.bundle_files import parquet_columns
+from actas.core.bundle import format as b
+from actas.core.verify.procedure import verify
 from bundlegen import Built, build, remanifest, row
 
 table = st.tuples(

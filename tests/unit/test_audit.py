@@ -9,8 +9,8 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-import actas.audit as audit
-from actas.audit import (
+import actas.core.audit as audit
+from actas.core.audit import (
     Batch,
     Contest,
     Draw,
@@ -37,7 +37,7 @@ from actas.audit import (
     stratified_sample,
     ticket,
 )
-from actas.errors import InputError
+from actas.core.errors import InputError
 
 SEED = "12345678901234567890"
 IDS = [f"{c:09d}.{m:02d}" for c in range(100, 140) for m in (1, 2, 3)]

@@ -1,4 +1,4 @@
-"""The audit documents (actas.audit.commitment): canonical bytes, checks, recomputation."""
+"""The audit documents (actas.core.audit.commitment): canonical bytes, checks, recomputation."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from actas.audit import Batch, Contest, draw_batches, frame_sha256, macro_bounds
-from actas.audit import commitment as doc
-from actas.audit.sampling import stratified_sample
-from actas.errors import InputError
+from actas.core.audit import Batch, Contest, draw_batches, frame_sha256, macro_bounds
+from actas.core.audit import commitment as doc
+from actas.core.audit.sampling import stratified_sample
+from actas.core.errors import InputError
 
 STRATA = {"01.01": "A", "01.02": "A", "02.01": "B", "02.02": "B", "02.03": "B"}
 BATCHES = [

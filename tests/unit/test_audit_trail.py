@@ -1,13 +1,13 @@
-"""An audit read back from its leaves (actas.audit.trail): the rules, the rounds, the summary."""
+"""An audit read back from its leaves (actas.core.audit.trail): the rules, the rounds, the summary."""
 
 from __future__ import annotations
 
 import pytest
 
-from actas.audit import Batch, Contest, draw_batches, trail
-from actas.audit import commitment as doc
-from actas.audit.trail import AuditLeaf, check_bundle, compare_summary, read_trails, summary
-from actas.bundle import json_lines
+from actas.core.audit import Batch, Contest, draw_batches, trail
+from actas.core.audit import commitment as doc
+from actas.core.audit.trail import AuditLeaf, check_bundle, compare_summary, read_trails, summary
+from actas.core.bundle.format import json_lines
 
 BATCHES = [Batch(f"t.{i:02d}", (60 + i % 7, 40 - i % 7), 100) for i in range(40)]
 H = "cd" * 32  # the commitment leaf's hash

@@ -1,4 +1,4 @@
-"""Unit tests for actas.checkpoint: public known answers, strict parsing, precise errors."""
+"""Unit tests for actas.core.log.checkpoint: public known answers, strict parsing, precise errors."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from actas import checkpoint
-from actas.checkpoint import (
+from actas.core.errors import ProofError
+from actas.core.log import checkpoint
+from actas.core.log.checkpoint import (
     MAX_NOTE_SIZE,
     MAX_SIGNATURES,
     MAX_TREE_SIZE,
@@ -26,7 +27,6 @@ from actas.checkpoint import (
     sign_checkpoint,
     sign_note,
 )
-from actas.errors import ProofError
 
 VECTORS: dict[str, Any] = json.loads(
     (Path(__file__).parents[1] / "assets" / "checkpoint_vectors.json").read_text("utf-8")

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from actas.errors import DefinitionError, InputError
-from actas.forensics import OTHERS, Claim, compare_claim, parse_claim
+from actas.core.errors import DefinitionError, InputError
+from actas.core.forensics import OTHERS, Claim, compare_claim, parse_claim
 
 BULLETIN_2: dict[str, Any] = {
     "authority": "CNE",

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from actas.errors import DefinitionError
-from actas.forensics import CLAIMS_FORMAT, OTHERS, parse_claim_set
+from actas.core.errors import DefinitionError
+from actas.core.forensics import CLAIMS_FORMAT, OTHERS, parse_claim_set
 
 IDS = {"maduro", "gonzalez", "martinez", "ecarri"}
 

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from actas.errors import InputError
-from actas.forensics import (
+from actas.core.errors import InputError
+from actas.core.forensics import (
     BENFORD_2BL,
     BENFORD_2BL_MEAN,
     BENFORD_2BL_SD,

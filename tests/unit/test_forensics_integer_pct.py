@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from actas.errors import InputError
-from actas.forensics import (
+from actas.core.errors import InputError
+from actas.core.forensics import (
     inclusion_mask,
     integer_pct_probability,
     integer_pct_test,

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from actas.errors import InputError
-from actas.forensics import ratio_estimate, stratified_projection
-from actas.forensics.projection import CAVEAT
+from actas.core.errors import InputError
+from actas.core.forensics import ratio_estimate, stratified_projection
+from actas.core.forensics.projection import CAVEAT
 
 
 def _synthetic(seed: int, n: int = 400) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from actas.errors import InputError
-from actas.forensics import GridFit, RoundPctResult, round_percentage_test
+from actas.core.errors import InputError
+from actas.core.forensics import GridFit, RoundPctResult, round_percentage_test
 
 BULLETIN_1 = (5_150_092, 4_445_978, 462_704)
 BULLETIN_2 = (

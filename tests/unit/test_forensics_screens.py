@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import actas.forensics as fx
-from actas.errors import InputError
-from actas.forensics import (
+import actas.core.forensics as fx
+from actas.core.errors import InputError
+from actas.core.forensics import (
     ScreenResult,
     TableData,
     all_zero,
@@ -106,8 +106,8 @@ def test_core_is_pure() -> None:
                 mods = []
             for m in mods:
                 assert m.split(".")[0] in allowed, f"{path.name} imports {m}"
-                if m.startswith("actas.") and m != "actas.errors":
-                    assert m.startswith("actas.forensics"), f"{path.name} imports {m}"
+                if m.startswith("actas.") and m != "actas.core.errors":
+                    assert m.startswith("actas.core.forensics"), f"{path.name} imports {m}"
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
                 assert node.func.id not in forbidden_calls, f"{path.name} calls {node.func.id}"
             if (

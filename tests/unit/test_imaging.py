@@ -11,10 +11,8 @@ import pytest
 import segno
 from PIL import Image
 
-from actas.degradation import Degradation, DegradationKind
-from actas.elections import load_builtin
-from actas.errors import ImageError
-from actas.imaging import (
+from actas.adapters.elections import load_builtin
+from actas.adapters.photo.imaging import (
     Limits,
     capture_metadata,
     hamming,
@@ -23,8 +21,7 @@ from actas.imaging import (
     sniff_format,
     strip_metadata,
 )
-from actas.payload import Payload, get_format
-from actas.qrdecode import (
+from actas.adapters.photo.qrdecode import (
     STAGES,
     DecodeResult,
     QrDecoder,
@@ -32,7 +29,10 @@ from actas.qrdecode import (
     dct_scale,
     first_parsing,
 )
-from actas.synth import Truth, render, sample_degradations, split_votes
+from actas.core.errors import ImageError
+from actas.core.payload import Payload, get_format
+from actas.dev.degradation import Degradation, DegradationKind
+from actas.dev.synth import Truth, render, sample_degradations, split_votes
 
 E = load_builtin("ve-2024")
 FMT = get_format("ve-2024-qr", len(E.options))

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from actas.leaf import (
+from actas.core.log.leaf import (
     LEAF_PREFIX,
     canonical_json,
     decode_leaf,
@@ -16,8 +16,8 @@ from actas.leaf import (
     encode_leaves,
     entry_of,
 )
-from actas.merkle import leaf_hash
-from actas.model import Source, Submission, SubmissionKind
+from actas.core.log.merkle import leaf_hash
+from actas.core.model import Source, Submission, SubmissionKind
 
 VECTORS = Path(__file__).parents[1] / "assets" / "leaf_vectors.json"
 

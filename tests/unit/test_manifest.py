@@ -2,9 +2,14 @@ from __future__ import annotations
 
 import pytest
 
-from actas.elections import builtin_ids, load_builtin, load_builtin_mappings, load_builtin_text
-from actas.errors import DefinitionError
-from actas.manifest import parse_election, parse_mapping
+from actas.adapters.elections import (
+    builtin_ids,
+    load_builtin,
+    load_builtin_mappings,
+    load_builtin_text,
+)
+from actas.core.definitions import parse_election, parse_mapping
+from actas.core.errors import DefinitionError
 
 VE_TEXT = load_builtin_text("ve-2024")
 

@@ -1,4 +1,4 @@
-"""Unit tests for actas.merkle: known answers, edge cases, node reads."""
+"""Unit tests for actas.core.log.merkle: known answers, edge cases, node reads."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from actas import merkle
-from actas.errors import NotFound, ProofError
-from actas.merkle import (
+from actas.core.errors import NotFound, ProofError
+from actas.core.log import merkle
+from actas.core.log.merkle import (
     EMPTY_ROOT,
     Frontier,
     MemoryNodes,

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from actas.elections import load_builtin
-from actas.model import Level, TableIdScheme
+from actas.adapters.elections import load_builtin
+from actas.core.model import Level, TableIdScheme
 
 VE = load_builtin("ve-2024").scheme
 SEP = TableIdScheme(

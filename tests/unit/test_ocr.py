@@ -7,10 +7,10 @@ import shutil
 
 import pytest
 
-from actas.elections import load_builtin
-from actas.errors import ImageError
-from actas.ocr import OcrCell, OcrReading, OcrUnavailable, _vote, read_counts
-from actas.synth import render, split_votes
+from actas.adapters.elections import load_builtin
+from actas.adapters.photo.ocr import OcrCell, OcrReading, OcrUnavailable, _vote, read_counts
+from actas.core.errors import ImageError
+from actas.dev.synth import render, split_votes
 
 E = load_builtin("ve-2024")
 

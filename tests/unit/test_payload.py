@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from actas.elections import load_builtin
-from actas.errors import PayloadError
-from actas.payload import Payload, get_format
+from actas.adapters.elections import load_builtin
+from actas.core.errors import PayloadError
+from actas.core.payload import Payload, get_format
 
 KNOWN = (
     b"201301006.01.1.0001!140,7,10,8,1,7,1,0,2,3,0,1,8,1,0,1,0,3,1,1,0,1,0,0,0,0,0,0,1,2,"

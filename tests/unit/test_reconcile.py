@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from actas.model import Counts, TableId
-from actas.reconcile import Status, TableResult, Version, reconcile
+from actas.core.model import Counts, TableId
+from actas.core.results.reconcile import Status, TableResult, Version, reconcile
 
 T = TableId("010101001.01")
 

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from actas import rules
-from actas.elections import load_builtin
-from actas.model import Counts, TableId
+from actas.adapters.elections import load_builtin
+from actas.core.model import Counts, TableId
+from actas.core.results import rules
 
 E = load_builtin("ve-2024")
 CTX = rules.Context(E)

@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from actas.leaf import decode_leaf, encode_leaf
-from actas.merkle import leaf_hash
-from actas.model import Source, Submission, SubmissionKind
-from actas.sealed import PAD_BLOCK, SALT_LEN, seal, unseal
+from actas.core.log.leaf import decode_leaf, encode_leaf
+from actas.core.log.merkle import leaf_hash
+from actas.core.log.sealed import PAD_BLOCK, SALT_LEN, seal, unseal
+from actas.core.model import Source, Submission, SubmissionKind
 
 VECTORS = Path(__file__).parents[1] / "assets" / "sealed_vectors.json"
 

@@ -8,8 +8,8 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from actas.model import Counts
-from actas.store.sql import _counts_json, pack_votes
+from actas.adapters.store.sql import _counts_json, pack_votes
+from actas.core.model import Counts
 
 
 @given(

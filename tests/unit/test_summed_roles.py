@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from actas.elections import builtin_ids, load_builtin, load_builtin_mappings
-from actas.errors import DefinitionError
-from actas.manifest import parse_mapping
-from actas.records import header_for, read_row
+from actas.adapters.elections import builtin_ids, load_builtin, load_builtin_mappings
+from actas.core.definitions import parse_mapping
+from actas.core.errors import DefinitionError
+from actas.core.results.rows import header_for, read_row
 
 RU_HEADER = ["region", "tik", "uik", "reg", "early", "day", "outside", "bad", "good"]
 RU_HEADER += ["zh", "zy", "mi", "pr", "pu"]

@@ -12,11 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from actas.degradation import Degradation, DegradationKind
-from actas.elections import load_builtin
-from actas.errors import PayloadError
-from actas.payload import get_format
-from actas.synth import (
+from actas.adapters.elections import load_builtin
+from actas.core.errors import PayloadError
+from actas.core.payload import get_format
+from actas.dev.degradation import Degradation, DegradationKind
+from actas.dev.synth import (
     SHEET_HEIGHT,
     SHEET_WIDTH,
     Truth,
@@ -25,7 +25,7 @@ from actas.synth import (
     sample_degradations,
     split_votes,
 )
-from actas.synthset import SheetSpec, generate_set, read_truths
+from actas.dev.synthset import SheetSpec, generate_set, read_truths
 
 E = load_builtin("ve-2024")
 FMT = get_format("ve-2024-qr", len(E.options))

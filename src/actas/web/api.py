@@ -7,11 +7,11 @@ from typing import Annotated, Any, Literal
 from fastapi import FastAPI, Path, Query, Request
 from starlette.responses import Response
 
-from ..errors import InputError, NotFound
-from . import queries
-from .access import PUBLIC
-from .serve import cached_json
-from .site import Site, valid_audit_id
+from actas.core.errors import InputError, NotFound
+from actas.web import queries
+from actas.web.access import PUBLIC
+from actas.web.serve import cached_json
+from actas.web.site import Site, valid_audit_id
 
 __all__ = ["PREFIX", "add_api"]
 

@@ -16,17 +16,17 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from ..errors import ActasError
-from ..service import Service
-from ..settings import Settings
-from .access import PUBLIC, check_routes
-from .api import add_api
-from .cache import dump_json, make_entry, respond
-from .fastpath import FastPath
-from .pages import add_portal
-from .people import add_people
-from .serve import error_response
-from .site import Site
+from actas.app.service import Service
+from actas.app.settings import Settings
+from actas.core.errors import ActasError
+from actas.web.access import PUBLIC, check_routes
+from actas.web.api import add_api
+from actas.web.cache import dump_json, make_entry, respond
+from actas.web.fastpath import FastPath
+from actas.web.pages import add_portal
+from actas.web.people import add_people
+from actas.web.serve import error_response
+from actas.web.site import Site
 
 __all__ = ["create_app"]
 
@@ -72,7 +72,7 @@ def _build(settings: Settings, svc: Service, ttl: float) -> FastAPI:
     add_api(app, site)
     people = add_people(app, svc)
     if settings.queue:  # uploads stored and queued; 'actas worker' decodes them
-        from ..uploads import QueuedUploads
+        from actas.app.photos.uploads import QueuedUploads
 
         people.uploads = uploads = QueuedUploads(settings)
         app.state.uploads = uploads

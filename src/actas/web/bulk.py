@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import merkle
-from ..reconcile import TableResult
-from ..service import Service
-from ..store.sql import LoggedSubmission
-from .queries import Checkpoint, crumbs, table_json, table_rows
+from actas.adapters.store.sql import LoggedSubmission
+from actas.app.service import Service
+from actas.core.log import merkle
+from actas.core.results.reconcile import TableResult
+from actas.web.queries import Checkpoint, crumbs, table_json, table_rows
 
 __all__ = ["Bulk"]
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .cache import SECURITY_HEADERS, Entry, Versioned, etag_match, not_modified_since
-from .i18n import DEFAULT, LANGS
+from actas.web.cache import SECURITY_HEADERS, Entry, Versioned, etag_match, not_modified_since
+from actas.web.i18n import DEFAULT, LANGS
 
 __all__ = ["FastCache", "FastPath", "variant"]
 

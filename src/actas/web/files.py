@@ -10,10 +10,10 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..blobs import open_blobs
-from ..errors import NotFound, StoreError
-from ..ingest import public_copy
-from ..service import Service
+from actas.adapters.blobs import open_blobs
+from actas.app.photos.ingest import public_copy
+from actas.app.service import Service
+from actas.core.errors import NotFound, StoreError
 
 __all__ = ["bundle_files", "public_photo"]
 

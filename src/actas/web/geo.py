@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..store.sql import fold_name
+from actas.adapters.store.sql import fold_name
 
 __all__ = ["Feature", "GeoMap", "load_map", "name_key"]
 

@@ -9,15 +9,15 @@ from typing import Annotated, Literal
 from fastapi import FastAPI, Query, Request
 from starlette.responses import Response
 
-from ..errors import InputError, NotFound
-from . import queries
-from .access import PUBLIC
-from .cache import SECURITY_HEADERS, STATIC_MAX_AGE, make_entry, respond
-from .files import bundle_files, public_photo
-from .i18n import LANGS
-from .render import Page
-from .serve import cached_page
-from .site import Site, valid_audit_id
+from actas.core.errors import InputError, NotFound
+from actas.web import queries
+from actas.web.access import PUBLIC
+from actas.web.cache import SECURITY_HEADERS, STATIC_MAX_AGE, make_entry, respond
+from actas.web.files import bundle_files, public_photo
+from actas.web.i18n import LANGS
+from actas.web.render import Page
+from actas.web.serve import cached_page
+from actas.web.site import Site, valid_audit_id
 
 __all__ = ["STATIC", "add_portal"]
 

@@ -5,7 +5,7 @@ API twins under ``/api/v1/…``. Every route declares its roles (``access.roles`
 the guard installed here authenticates (session cookie or ``Authorization:
 Bearer`` API token), checks the role, the CSRF token of cookie-authenticated
 writes (per-session, constant-time compare) and the rate limits (in-process
-token buckets: see :mod:`actas.people.limits` for multi-process deployments).
+token buckets: see :mod:`actas.app.people.limits` for multi-process deployments).
 """
 
 from __future__ import annotations
@@ -24,10 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from ..errors import AccessDenied, ActasError, InputError, NotFound
-from ..ingest import ingest_photo
-from ..model import SubmissionKind
-from ..people.accounts import (
+from actas.app.people.accounts import (
     Account,
     NotSignedIn,
     People,
@@ -36,15 +33,18 @@ from ..people.accounts import (
     check_status_change,
     log_action,
 )
-from ..people.limits import Buckets
-from ..people.review import Review
-from ..people.transcription import Transcription
-from ..service import Service
-from ..uploads import QueuedUploads, decode_failures, received_photo
-from .access import PUBLIC, roles
-from .cache import SECURITY_HEADERS
-from .i18n import load_catalogs
-from .serve import lang_cookie, lang_of
+from actas.app.people.limits import Buckets
+from actas.app.people.review import Review
+from actas.app.people.transcription import Transcription
+from actas.app.photos.ingest import ingest_photo
+from actas.app.photos.uploads import QueuedUploads, decode_failures, received_photo
+from actas.app.service import Service
+from actas.core.errors import AccessDenied, ActasError, InputError, NotFound
+from actas.core.model import SubmissionKind
+from actas.web.access import PUBLIC, roles
+from actas.web.cache import SECURITY_HEADERS
+from actas.web.i18n import load_catalogs
+from actas.web.serve import lang_cookie, lang_of
 
 __all__ = ["Limits", "PeopleWeb", "TooLarge", "add_people"]
 
@@ -172,7 +172,7 @@ def _int(value: Any, what: str) -> int:
 
 def add_people(app: FastAPI, svc: Service, limits: Limits | None = None) -> PeopleWeb:
     """Register the people's routes and the guard on ``app``."""
-    from .people_admin import add_account_routes  # it builds on this module's helpers
+    from actas.web.people_admin import add_account_routes  # it builds on this module's helpers
 
     people = People(svc)
     env = Environment(
@@ -419,7 +419,7 @@ def _ingest(web: PeopleWeb, data: bytes, claimed: str | None, me: Account) -> di
             svc.election.scheme.split(claimed)
         except ValueError:
             claimed = None  # a mistyped table is not a reason to lose the photo
-    if web.uploads is not None:  # stored, receipt logged, decoding queued (actas.uploads)
+    if web.uploads is not None:  # stored, receipt logged, decoding queued (actas.app.photos.uploads)
         reply = web.uploads.receive(
             svc, data, "witness-upload", claimed_table=claimed, actor=me.actor
         )
@@ -619,7 +619,7 @@ def _add_transcription_routes(app: FastAPI, web: PeopleWeb) -> None:
 
 
 def _blob(svc: Service, sha256: str) -> bytes:
-    from ..blobs import open_blobs
+    from actas.adapters.blobs import open_blobs
 
     return open_blobs(svc.settings.blobs, svc.settings.s3_endpoint).get(sha256)
 

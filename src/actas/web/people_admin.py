@@ -20,10 +20,10 @@ from fastapi import FastAPI, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from ..errors import InputError
-from ..people.accounts import Account
-from .access import roles
-from .people import PeopleWeb, _body, _json, _me, _see_other
+from actas.app.people.accounts import Account
+from actas.core.errors import InputError
+from actas.web.access import roles
+from actas.web.people import PeopleWeb, _body, _json, _me, _see_other
 
 __all__ = ["add_account_routes"]
 

@@ -17,15 +17,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..service import Service
-from ..store.sql import fold_name
-from .bulk import Bulk
-from .cache import dump_json
-from .files import public_photo
-from .i18n import DEFAULT, LANGS
-from .pages import STATIC
-from .render import Page, StaticLinks
-from .site import Site
+from actas.adapters.store.sql import fold_name
+from actas.app.service import Service
+from actas.web.bulk import Bulk
+from actas.web.cache import dump_json
+from actas.web.files import public_photo
+from actas.web.i18n import DEFAULT, LANGS
+from actas.web.pages import STATIC
+from actas.web.render import Page, StaticLinks
+from actas.web.site import Site
 
 __all__ = ["publish"]
 

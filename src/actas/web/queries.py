@@ -15,14 +15,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ..errors import InputError, NotFound
-from ..model import Election
-from ..reconcile import TableResult
-from ..service import Service
-from ..store import schema as s
-from ..store.sql import fold_name
-from ..tableview import Checkpoint, table_json
-from ..uploads import pending as pending_uploads
+from actas.adapters.store import schema as s
+from actas.adapters.store.sql import fold_name
+from actas.app.photos.uploads import pending as pending_uploads
+from actas.app.service import Service
+from actas.core.errors import InputError, NotFound
+from actas.core.model import Election
+from actas.core.results.reconcile import TableResult
+from actas.core.results.tableview import Checkpoint, table_json
 
 __all__ = [
     "Checkpoint",

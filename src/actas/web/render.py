@@ -20,9 +20,9 @@ from jinja2.lexer import Token, TokenStream
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
-from ..model import Election
-from .geo import coverage_fill, winner_fill
-from .i18n import DEFAULT, Catalog
+from actas.core.model import Election
+from actas.web.geo import coverage_fill, winner_fill
+from actas.web.i18n import DEFAULT, Catalog
 
 __all__ = ["Links", "Page", "Renderer", "ServerLinks", "StaticLinks", "ranked", "winner"]
 

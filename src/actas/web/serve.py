@@ -20,10 +20,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .cache import SECURITY_HEADERS, Entry, dump_json, http_date, make_entry, respond
-from .i18n import LANGS, pick_lang
-from .render import Page, ServerLinks
-from .site import Site
+from actas.web.cache import SECURITY_HEADERS, Entry, dump_json, http_date, make_entry, respond
+from actas.web.i18n import LANGS, pick_lang
+from actas.web.render import Page, ServerLinks
+from actas.web.site import Site
 
 __all__ = [
     "cached_json",

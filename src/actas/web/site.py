@@ -11,13 +11,13 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .. import audits
-from ..errors import InputError
-from ..service import Service
-from . import queries
-from .cache import EntryCache, Versioned, dump_json
-from .fastpath import FastCache
-from .geo import (
+from actas.app import audits
+from actas.app.service import Service
+from actas.core.errors import InputError
+from actas.web import queries
+from actas.web.cache import EntryCache, Versioned, dump_json
+from actas.web.fastpath import FastCache
+from actas.web.geo import (
     COVERAGE_COLOURS,
     COVERAGE_STEPS,
     MARGIN_STEPS,
@@ -28,8 +28,8 @@ from .geo import (
     load_map,
     winner_fill,
 )
-from .i18n import DEFAULT, Catalog, load_catalogs
-from .render import Links, Page, Renderer, winner
+from actas.web.i18n import DEFAULT, Catalog, load_catalogs
+from actas.web.render import Links, Page, Renderer, winner
 
 __all__ = ["Site"]
 
@@ -132,7 +132,7 @@ class Site:
         return self.election.attribution or DEFAULT_ATTRIBUTION
 
     def downloads_data(self, snap: queries.Snapshot) -> dict[str, Any]:
-        from .files import bundle_files
+        from actas.web.files import bundle_files
 
         store = self.svc.store
         return {

@@ -1,0 +1,455 @@
+"""Photo ingestion: files or folders of acta photos -> blobs, submissions, leaves.
+
+The CPU work (:mod:`actas.adapters.photo.reader`: hashing, safe opening, QR decoding, perceptual
+hash, one JPEG decode per photo) runs in a process pool across all cores; one writer stores a
+batch of photos' bytes in the blob store (in parallel threads, each blob synced)
+*before* committing their submissions and leaves in one transaction. Safe to
+kill at any moment: rerunning skips every photo already logged (same SHA-256,
+checked by the workers before decoding) and completes the rest, so no photo is
+lost and none is logged twice.
+
+A decoded QR text is accepted only if it parses under the election's payload
+format; anything else is a finding on the logged photo, never a result. A photo
+without a readable QR can be read by OCR (held for human confirmation, never
+tallied) when ``ocr=True``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, or_, select
+
+from actas.adapters.blobs import BlobStore, open_blobs
+from actas.adapters.photo import reader as photoread
+from actas.adapters.photo.imaging import Limits
+from actas.adapters.photo.reader import PhotoReading, find_photos, read_photo
+from actas.adapters.store import schema
+from actas.app.service import Service
+from actas.core.errors import ActasError, InputError
+from actas.core.model import Counts, Finding, Severity, Source, Submission, SubmissionKind, TableId
+from actas.core.payload import Payload, get_format
+from actas.core.results import rules
+from actas.core.results.reconcile import Version
+
+__all__ = [
+    "IngestSummary",
+    "Ingestor",
+    "ingest_paths",
+    "ingest_photo",
+    "public_copy",
+]
+
+BATCH = 64
+PUT_THREADS = 8
+
+
+@dataclass
+class IngestSummary:
+    photos: int = 0
+    decoded: int = 0  # a QR payload that parses
+    unreadable: int = 0  # stored and logged, no payload (goes to transcription)
+    broken: int = 0  # could not be opened safely (stored and logged with a finding)
+    rejected: int = 0  # not stored (empty or over the size limit)
+    duplicates: int = 0  # already in the log
+    seconds: float = 0.0
+    stages: dict[str, int] = field(default_factory=dict)
+    findings: dict[str, int] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def per_second(self) -> float:
+        return self.photos / self.seconds if self.seconds else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        out = dict(self.__dict__)
+        out["per_second"] = round(self.per_second, 1)
+        return out
+
+
+class Ingestor:
+    """The single writer: blobs first, then submissions + leaves in one transaction."""
+
+    def __init__(self, svc: Service, blobs: BlobStore, received_at: str) -> None:
+        self.svc = svc
+        self.blobs = blobs
+        self.received_at = received_at
+        election = svc.election
+        self.fmt = get_format(election.payload_format or "ve-2024-qr", len(election.options))
+        registry = svc.store.registry()
+        self.ctx = rules.Context(
+            election,
+            registry_registered={t: r for t, r in registry.items() if r is not None} or None,
+            registry_tables=frozenset(registry) or None,
+        )
+
+    def submission(
+        self, reading: PhotoReading, claimed: str | None, actor: str, channel: str
+    ) -> tuple[Submission, Payload | None]:
+        findings: list[Finding] = []
+        payload = None
+        counts = None
+        table: TableId | None = None
+        if reading.error:
+            findings.append(Finding("photo.unreadable", Severity.ERROR, reading.error))
+        elif reading.payload is None:
+            findings.append(
+                Finding("photo.no_qr", Severity.WARNING, "no readable QR code: needs transcription")
+            )
+        else:
+            payload = self.fmt.parse(reading.payload)
+            table = payload.table_id
+            counts = Counts(
+                votes=self.svc.election.votes_from_options(payload.options),
+                options=payload.options,
+                null=payload.null,
+                invalid=payload.invalid,
+            )
+            findings.extend(rules.check(table, counts, self.ctx))
+        for _text, reason in reading.rejected:
+            findings.append(
+                Finding("payload.invalid", Severity.WARNING, f"a QR code did not parse: {reason}")
+            )
+        if claimed and table and claimed != table:
+            findings.append(
+                Finding(
+                    "photo.table_mismatch",
+                    Severity.ERROR,
+                    f"the photo was sent for table {claimed} but its QR says {table}",
+                    table,
+                )
+            )
+        meta: dict[str, Any] = {"format": reading.format or "unknown", "size": reading.size}
+        if claimed:
+            meta["claimed_table"] = claimed
+        sub = Submission(
+            kind=SubmissionKind.PHOTO,
+            source=Source(channel, reading.name[:200]),
+            received_at=self.received_at,
+            raw=reading.payload or b"",
+            table_id=table or (TableId(claimed) if claimed and self._valid_id(claimed) else None),
+            counts=counts,
+            findings=tuple(findings),
+            blob_sha256=reading.sha256,
+            actor=actor,
+            meta=meta,
+        )
+        return sub, payload
+
+    def _valid_id(self, table_id: str) -> bool:
+        try:
+            self.svc.election.scheme.split(table_id)
+        except ValueError:
+            return False
+        return True
+
+    def write(
+        self,
+        items: Sequence[tuple[PhotoReading, bytes | None, str | None]],
+        summary: IngestSummary,
+        actor: str = "",
+        channel: str = "photo",
+    ) -> list[tuple[PhotoReading, int | None, Submission | None]]:
+        """Store a batch: blobs, then one transaction for submissions, leaves, photos."""
+        out: list[tuple[PhotoReading, int | None, Submission | None]] = []
+        subs: list[Submission] = []
+        readings: list[PhotoReading] = []
+        store = self.svc.store
+        with store.read() as conn:
+            known = store.known_identities(
+                [f"blob:{r.sha256}" for r, _, _ in items if r.sha256], conn
+            )
+        seen_now: set[str] = set()
+        fresh: list[tuple[PhotoReading, bytes, str | None]] = []
+        for reading, data, claimed in items:
+            summary.photos += 1
+            if reading.too_large or not reading.size or not reading.sha256 or data is None:
+                summary.rejected += 1
+                summary.problems.append(f"{reading.name}: {reading.error or 'not stored'}")
+                out.append((reading, None, None))
+                continue
+            if f"blob:{reading.sha256}" in known or reading.sha256 in seen_now:
+                summary.duplicates += 1
+                out.append((reading, None, None))
+                continue
+            seen_now.add(reading.sha256)
+            fresh.append((reading, data, claimed))
+        # the bytes are safe before their submissions exist
+        stored = self._put_all([data for _, data, _ in fresh])
+        for (reading, _, claimed), sha in zip(fresh, stored, strict=True):
+            if sha != reading.sha256:  # not the bytes that were examined (the file changed)
+                summary.rejected += 1
+                summary.problems.append(f"{reading.name}: the file changed while reading")
+                out.append((reading, None, None))
+                continue
+            sub, _ = self.submission(reading, claimed, actor, channel)
+            if reading.error:
+                summary.broken += 1
+                summary.problems.append(f"{reading.name}: {reading.error}")
+            elif reading.payload is None:
+                summary.unreadable += 1
+            else:
+                summary.decoded += 1
+                summary.stages[reading.stage] = summary.stages.get(reading.stage, 0) + 1
+            subs.append(sub)
+            readings.append(reading)
+        if not subs:
+            return out
+        with store.write() as conn:
+            fresh_known = store.known_identities([s.identity() for s in subs], conn)
+            keep = [
+                (s, r)
+                for s, r in zip(subs, readings, strict=True)
+                if s.identity() not in fresh_known
+            ]
+            subs = [s for s, _ in keep]
+            seqs = self.svc.log.append(conn, subs)
+            photo_rows = []
+            versions: dict[str, list[Version]] = {}
+            for seq, (sub, reading) in zip(seqs, keep, strict=True):
+                photo_rows.append(
+                    {
+                        "sha256": reading.sha256,
+                        "seq": seq,
+                        "table_id": sub.table_id,
+                        "phash": _signed(reading.phash),
+                        "width": reading.width,
+                        "height": reading.height,
+                        "format": reading.format,
+                        "stage": reading.stage,
+                        "decode_ms": int(reading.ms),
+                        "public_sha256": None,
+                        "capture": json.dumps(reading.capture, sort_keys=True, default=str),
+                        "ocr": None,
+                    }
+                )
+                if sub.table_id and sub.counts is not None:
+                    versions.setdefault(sub.table_id, []).append(
+                        Version(seq, sub.source.channel, sub.counts)
+                    )
+                for f in sub.findings:
+                    summary.findings[f.code] = summary.findings.get(f.code, 0) + 1
+            misfiled = self._misfiled(conn, seqs, keep)
+            conn.execute(insert(schema.photos), photo_rows)
+            if misfiled:
+                conn.execute(insert(schema.findings), misfiled)
+                summary.findings["photo.duplicate_elsewhere"] = summary.findings.get(
+                    "photo.duplicate_elsewhere", 0
+                ) + len(misfiled)
+            self.svc._reconcile(conn, versions.keys(), versions)
+            for seq, (sub, reading) in zip(seqs, keep, strict=True):
+                out.append((reading, seq, sub))
+        return out
+
+    def _put_all(self, datas: Sequence[bytes]) -> list[str]:
+        """Store blobs, several at a time (each put syncs its file: waiting, not CPU)."""
+        if len(datas) <= 1:
+            return [self.blobs.put(d) for d in datas]
+        with ThreadPoolExecutor(min(PUT_THREADS, len(datas))) as pool:
+            return list(pool.map(self.blobs.put, datas))
+
+    def _misfiled(
+        self, conn: Any, seqs: Sequence[int], keep: Sequence[tuple[Submission, PhotoReading]]
+    ) -> list[dict[str, Any]]:
+        """Findings for the same picture (re-encoded or resized: a perceptual hash within
+        4 bits) already received for another table."""
+        rows: list[dict[str, Any]] = []
+        mine = [
+            (seq, s, r)
+            for seq, (s, r) in zip(seqs, keep, strict=True)
+            if r.phash is not None and s.table_id
+        ]
+        if not mine:
+            return rows
+        c = schema.photos.c
+        # candidates share a band of the hash (pigeonhole: 5 bands, at most 4 bits differ),
+        # found through the band indexes instead of reading every photo
+        signed = [_signed(r.phash) for _, _, r in mine]
+        near = or_(
+            *(
+                schema.phash_band(c.phash, band).in_(
+                    sorted({(v >> shift) & mask for v in signed if v is not None})
+                )
+                for band, (shift, mask) in enumerate(schema.PHASH_BANDS)
+            )
+        )
+        known = [
+            (table_id, _unsigned(int(ph)), sha)
+            for table_id, ph, sha in conn.execute(
+                select(c.table_id, c.phash, c.sha256).where(near, c.table_id.is_not(None))
+            )
+        ]  # look-alike sheets share bands: often hundreds of candidates per photo
+        for seq, sub, reading in mine:
+            assert reading.phash is not None
+            for table_id, ph, sha in known:
+                if (ph ^ reading.phash).bit_count() > 4:
+                    continue
+                if table_id == sub.table_id or sha == reading.sha256:
+                    continue
+                rows.append(
+                    {
+                        "seq": seq,
+                        "table_id": sub.table_id,
+                        "code": "photo.duplicate_elsewhere",
+                        "severity": "error",
+                        "message": f"the same picture ({sha[:12]}…) was sent for table {table_id}",
+                        "fields": "",
+                    }
+                )
+                break
+        return rows
+
+
+def _logged_photos(svc: Service) -> frozenset[str]:
+    """SHA-256 of every photo already in the log: the ``photos`` rows, written in the
+    same transaction as their leaves (a hint for skipping early; :meth:`Ingestor.write`
+    still checks every identity inside its own transaction)."""
+    with svc.store.read() as conn:
+        return frozenset(conn.execute(select(schema.photos.c.sha256)).scalars())
+
+
+def _signed(v: int | None) -> int | None:
+    if v is None:
+        return None
+    return v - (1 << 64) if v >= 1 << 63 else v
+
+
+def _unsigned(v: int) -> int:
+    return v + (1 << 64) if v < 0 else v
+
+
+def public_copy(svc: Service, sha256: str, blobs: BlobStore | None = None) -> str | None:
+    """The blob name of the photo's public derivative (no EXIF/GPS, at most 1600 px),
+    made on first request and recorded in ``photos.public_sha256``; None when the
+    photo is unknown or cannot be opened safely."""
+    from sqlalchemy import update
+
+    from actas.adapters.photo.imaging import strip_metadata
+
+    c = schema.photos.c
+    with svc.store.read() as conn:
+        row = conn.execute(select(c.public_sha256).where(c.sha256 == sha256)).first()
+    if row is None:
+        return None
+    if row[0]:
+        return str(row[0])
+    blobs = blobs or open_blobs(svc.settings.blobs, svc.settings.s3_endpoint)
+    try:
+        public = blobs.put(strip_metadata(blobs.get(sha256)))
+    except ActasError:
+        return None
+    with svc.store.write() as conn:
+        conn.execute(update(schema.photos).where(c.sha256 == sha256).values(public_sha256=public))
+    return public
+
+
+def ingest_photo(
+    svc: Service,
+    data: bytes,
+    name: str,
+    *,
+    claimed_table: str | None = None,
+    actor: str = "",
+    channel: str = "photo",
+    blobs: BlobStore | None = None,
+) -> dict[str, Any]:
+    """One uploaded photo (the witness path): decode at once, log, return what was read."""
+    blobs = blobs or open_blobs(svc.settings.blobs, svc.settings.s3_endpoint)
+    limits = Limits(max_bytes=svc.settings.max_upload)
+    if len(data) > limits.max_bytes:
+        raise InputError(f"the photo is {len(data):,} bytes; the limit is {limits.max_bytes:,}")
+    if not data:
+        raise InputError("the photo is empty")
+    ing = Ingestor(svc, blobs, svc.clock())
+    reading = read_photo(data, name, ing.fmt, limits)
+    summary = IngestSummary()
+    [(reading, seq, sub)] = ing.write([(reading, data, claimed_table)], summary, actor, channel)
+    svc.retally()
+    if seq is None:
+        with svc.store.read() as conn:
+            seqs = svc.store.seqs_by_blob(reading.sha256, conn)
+        return {"sha256": reading.sha256, "duplicate": True, "seq": seqs[0] if seqs else None}
+    assert sub is not None
+    return {
+        "sha256": reading.sha256,
+        "duplicate": False,
+        "seq": seq,
+        "table_id": sub.table_id,
+        "counts": sub.counts.to_json() if sub.counts else None,
+        "stage": reading.stage,
+        "findings": [f.to_json() for f in sub.findings],
+    }
+
+
+def ingest_paths(
+    svc: Service,
+    paths: Sequence[Path],
+    *,
+    workers: int | None = None,
+    blobs: BlobStore | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    executor: Executor | None = None,
+    batch_size: int = BATCH,
+) -> IngestSummary:
+    """Ingest every photo under ``paths`` with a process pool; resumable and idempotent."""
+    t0 = time.perf_counter()
+    files = find_photos(paths)
+    blobs = blobs or open_blobs(svc.settings.blobs, svc.settings.s3_endpoint)
+    ing = Ingestor(svc, blobs, svc.clock())
+    summary = IngestSummary()
+    # the workers skip what is already logged before paying for decoding (resuming)
+    known = _logged_photos(svc)
+    fmt = ing.fmt
+    max_bytes = svc.settings.max_upload
+    args = [(str(p), fmt.name, len(svc.election.options), max_bytes) for p in files]
+    n_workers = workers or os.cpu_count() or 1
+    own = executor is None and n_workers > 1 and len(args) > 1
+    pool: Executor | None = executor or (
+        ProcessPoolExecutor(n_workers, initializer=photoread.init_worker, initargs=(known,))
+        if own
+        else None
+    )
+    try:
+        results: Iterator[PhotoReading] = (
+            pool.map(photoread.read_pooled if own else photoread.read_file, args, chunksize=4)
+            if pool
+            else (photoread.read_file(a, known) for a in args)
+        )
+        batch: list[tuple[PhotoReading, bytes | None, str | None]] = []
+        done = summary.photos
+        for path, reading in zip(files, results, strict=True):
+            if reading.known:
+                summary.photos += 1
+                summary.duplicates += 1
+                done += 1
+                continue
+            data = None
+            if not reading.too_large and reading.size:
+                try:
+                    data = path.read_bytes()  # write() checks it is what was examined
+                except OSError as exc:
+                    reading = PhotoReading(path.name, reading.sha256, 0, error=str(exc))
+            batch.append((reading, data, None))
+            if len(batch) >= batch_size:
+                ing.write(batch, summary)
+                done += len(batch)
+                batch = []
+                if progress:
+                    progress(done, len(files))
+        if batch:
+            ing.write(batch, summary)
+    finally:
+        if own and pool is not None:
+            pool.shutdown()
+    svc.retally()
+    if progress:
+        progress(len(files), len(files))
+    summary.seconds = time.perf_counter() - t0
+    return summary

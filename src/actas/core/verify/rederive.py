@@ -1,0 +1,614 @@
+"""Verification steps 4 and 5: what each leaf says, re-derived, against ``submissions.jsonl``.
+
+Pure. For every imported row (a RECORD leaf) the row's raw bytes are read
+again with its file's mapping (:mod:`actas.core.verify.replay`); the published line must
+be exactly the line rendered from that reading, which one byte comparison
+checks. Only a line that differs is parsed, to say precisely what differs.
+Other leaves (photos, transcriptions, decisions, events) are parsed and
+matched with their leaf; their counts cannot be re-derived and are taken as
+published (and counted as such in the report).
+
+The outcome is every table's versions in log order, ready for reconciliation,
+and the region names the imports gave.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from actas.core.bundle import format as b
+from actas.core.bundle.compare import Compare
+from actas.core.bundle.render import Renderer
+from actas.core.definitions import ImportMapping, parse_mapping
+from actas.core.errors import ActasError, DefinitionError, PayloadError
+from actas.core.log import sealed
+from actas.core.log.leaf import inline_raw
+from actas.core.model import Counts, Election
+from actas.core.payload import PayloadFormat, get_format
+from actas.core.results import rules
+from actas.core.results.reconcile import Version
+from actas.core.verify import replay
+
+__all__ = ["CHUNK", "Chunk", "Derived", "Job", "Mapper", "Rederive", "reread_chunk"]
+
+#: Rows re-read per task handed to the mapper.
+CHUNK = 4000
+
+_KEYS = frozenset(
+    ("seq", "kind", "channel", "table_id", "counts", "findings", "blob_sha256", "raw_sha256")
+)
+FindingKey = tuple[str, str, str, str | None, tuple[str, ...]]
+
+
+@dataclass(slots=True)
+class Derived:
+    """Every table's versions (log order) and the region names, as the log gives them."""
+
+    versions: dict[str, list[Version]] = field(default_factory=dict)
+    names: dict[str, tuple[str, bool]] = field(default_factory=dict)  # code -> (name, strict)
+    registry_seen: bool = False  # a registry was imported whose effects are not in the log
+    registry: dict[str, int | None] = field(
+        default_factory=dict
+    )  # re-read registries: table -> voters
+    rows_reread: bool = True  # False: region names were not re-derived either
+
+    @property
+    def relaxed(self) -> bool:
+        """Whether some published values must be taken as they are (see ``notes``)."""
+        return self.registry_seen or not self.rows_reread
+
+
+class Job(NamedTuple):
+    """One logged row to read again, with its published line to compare."""
+
+    seq: int
+    binding: int  # index into Chunk.bindings
+    raw: bytes
+    row: int
+    channel: str
+    blob: str
+    raw_sha256: str
+    large: bool  # not inline in the leaf (too large, or a transcription): the line carries the raw bytes
+    line: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    election: Election
+    bindings: tuple[replay.Binding, ...]
+    jobs: tuple[Job, ...]
+    contexts: tuple[rules.Context, ...] = ()  # the rules' context of each binding (default: none)
+
+
+#: (leaf index, reading or None, whether the published line is exactly the expected one, error)
+JobResult = tuple[int, "replay.Reading | None", bool, str]
+
+#: ``map(function, tasks)``: the builtin, or a process pool's ``map`` to use several cores.
+#: Every function handed to it is a module-level function of picklable arguments.
+Mapper = Callable[[Callable[[Any], Any], Iterable[Any]], Iterable[Any]]
+
+
+def reread_chunk(chunk: Chunk) -> list[JobResult]:
+    """Read a chunk of rows again and compare each with its published line (picklable)."""
+    plain = rules.Context(chunk.election)
+    contexts = chunk.contexts
+    render = Renderer(chunk.election).submission
+    out: list[JobResult] = []
+    for job in chunk.jobs:
+        context = contexts[job.binding] if contexts else plain
+        try:
+            reading = replay.reread(chunk.bindings[job.binding], job.raw, job.row, context)
+        except ValueError as exc:
+            out.append((job.seq, None, False, str(exc)))
+            continue
+        if job.line is not None and job.line == _render(render, job, reading):
+            if reading.findings:  # matched: not needed any more (and need not travel back)
+                reading = replay.Reading(reading.table_id, reading.counts, (), reading.region_names)
+            out.append((job.seq, reading, True, ""))
+        else:
+            out.append((job.seq, reading, False, ""))
+    return out
+
+
+def _render(render: Callable[..., str], job: Job, reading: replay.Reading) -> bytes:
+    """The line of ``submissions.jsonl`` the reading gives (``Renderer.submission``)."""
+    text = render(
+        seq=job.seq,
+        kind="record",
+        channel=job.channel,
+        table_id=reading.table_id,
+        counts=reading.counts,
+        findings=reading.findings,
+        blob_sha256=job.blob,
+        raw_sha256=job.raw_sha256,
+        raw_b64=base64.b64encode(job.raw).decode("ascii") if job.large else None,
+    )
+    return text.encode("utf-8")
+
+
+@dataclass(slots=True)
+class _Published:
+    line: int
+    table_id: str | None
+    counts: Counts | None
+    findings: list[FindingKey]
+
+
+class Rederive:
+    def __init__(
+        self,
+        election: Election,
+        mappings: Mapping[str, ImportMapping],
+        cmp: Compare,
+        checks: dict[str, int],
+        notes: list[str],
+        election_sha256: str = "",
+        mapping_hashes: Mapping[str, str] | None = None,
+    ) -> None:
+        """``election_sha256``: of the bundle's election.toml; ``mapping_hashes``: format
+        name -> SHA-256 of the bundle's mappings/<format>.toml (what imports name)."""
+        self.election = election
+        self.election_sha256 = election_sha256
+        self.mapping_hashes = mapping_hashes or {}
+        self.mappings = mappings
+        self.cmp = cmp
+        self.checks = checks
+        self.notes = notes
+        self.context = rules.Context(election)
+        # (file sha256, received_at) -> (binding index, whether the rules' context is reproducible)
+        self.bindings: list[replay.Binding] = []
+        self.runs: dict[tuple[str, str], tuple[int, bool]] = {}
+        self.by_file: dict[str, tuple[int, bool]] = {}
+        self.reported: set[tuple[str, str]] = set()
+        self.contexts: list[rules.Context] = []  # per binding: what the importer's rules knew
+        self.logged_mappings: dict[str, ImportMapping | None] = {}  # sha256 -> custom mapping
+        self.registry: dict[str, int | None] = {}  # the registry re-read so far (log order)
+        self.registry_names: dict[int, dict[str, tuple[int, str]]] = {}  # by leaf index
+        self.pending: dict[tuple[str, str], int] = {}  # registry events awaiting their file
+        self.payload: PayloadFormat | None = None
+        try:
+            fmt = election.payload_format or "ve-2024-qr"
+            self.payload = get_format(fmt, len(election.options))
+        except ActasError:
+            pass
+
+    def count(self, name: str, n: int = 1) -> None:
+        self.checks[name] = self.checks.get(name, 0) + n
+
+    def run(
+        self,
+        leaves: Sequence[replay.LeafInfo | None],
+        data: bytes | None,
+        rederive: bool,
+        mapper: Mapper | None = None,
+    ) -> Derived:
+        derived = Derived(names={c: (n, True) for c, n in self.election.region_names.items()})
+        derived.rows_reread = rederive
+        lines = (data or b"").split(b"\n")
+        if lines and not lines[-1]:
+            lines.pop()
+        elif data is not None:
+            self.cmp.fail("submission.malformed", b.SUBMISSIONS, "the last line has no newline")
+        for i, leaf in enumerate(leaves):  # large raw bytes travel in submissions.jsonl
+            if leaf is not None and leaf.raw is None and i < len(lines):
+                self._raw_from_line(i, lines[i], leaf)
+        # 1. in log order: bind every import event, and collect the rows to read again
+        jobs: list[Job] = []
+        context: dict[int, tuple[int, bool, bool]] = {}  # seq -> binding, reproducible, names
+        for i, leaf in enumerate(leaves) if rederive else ():
+            if leaf is None or leaf.raw is None:
+                continue
+            if leaf.kind == "event" and leaf.channel == "import":
+                self._event(i, leaf, derived, leaves[i + 1] if i + 1 < len(leaves) else None)
+            elif leaf.kind == "event" and leaf.channel == "mapping":
+                self._mapping_leaf(i, leaf)
+            elif leaf.kind == "event" and leaf.channel == "registry":
+                self._registry_leaf(i, leaf, derived)
+            elif leaf.kind == "record":
+                sha = str(leaf.source.get("sha256", ""))
+                found = self.runs.get((sha, leaf.received_at)) or self.by_file.get(sha)
+                if found is None:
+                    self.cmp.fail(
+                        "record.no_event", _lw(i), f"no import event for file {sha or '?'}"
+                    )
+                    continue
+                row = leaf.source.get("row")
+                jobs.append(
+                    Job(
+                        i,
+                        found[0],
+                        leaf.raw,
+                        row if isinstance(row, int) else 0,
+                        leaf.channel,
+                        leaf.blob,
+                        leaf.raw_sha256,
+                        not inline_raw(leaf.kind, leaf.raw_len),
+                        lines[i] if i < len(lines) else None,
+                    )
+                )
+                context[i] = (found[0], found[1], not derived.registry_seen)
+        # 2. read the rows again, in chunks (on several cores when the mapper allows)
+        bindings = tuple(self.bindings)
+        contexts = tuple(self.contexts) if self.registry_names else ()
+        chunks = (
+            Chunk(self.election, bindings, tuple(jobs[k : k + CHUNK]), contexts)
+            for k in range(0, len(jobs), CHUNK)
+        )
+        results: dict[int, JobResult] = {}
+        for out in (mapper or map)(reread_chunk, chunks):
+            for done in out:
+                results[done[0]] = done
+        del jobs
+        # 3. in log order: names, versions, and every line that is not exactly as expected
+        matched_rows = 0  # counted once at the end: rows whose line is exactly as expected
+        versions = derived.versions
+        for i, leaf in enumerate(leaves):
+            line = lines[i] if i < len(lines) else None
+            if i in self.registry_names:  # a registry's names, in their place in the log
+                for code, (_, name) in self.registry_names[i].items():
+                    derived.names.setdefault(code, (name, True))
+            if leaf is None:
+                continue
+            reading: replay.Reading | None = None
+            strict = True
+            result = results.get(i)
+            if result is not None:
+                bid, strict, names_strict = context[i]
+                _, reading, matched, error = result
+                if reading is None:
+                    self._unreadable(i, leaf, self.bindings[bid], error)
+                else:
+                    names = derived.names
+                    for code, name in reading.region_names.items():
+                        if code not in names:
+                            names[code] = (name, names_strict)
+                    if matched:
+                        matched_rows += 1
+                        table_id, counts = reading.table_id, reading.counts
+                        if table_id is not None and counts is not None:
+                            version = Version(i, leaf.channel, counts, False)
+                            if table_id in versions:
+                                versions[table_id].append(version)
+                            else:
+                                versions[table_id] = [version]
+                        continue
+                    self.count("records_rederived")
+            if line is None:
+                continue
+            pub = self._parse(i, line, leaf)
+            if pub is None:
+                continue
+            self.count("submissions")
+            if reading is not None and result is not None:
+                self._compare(i, pub, reading, self.bindings[context[i][0]], strict)
+                self._version(derived, i, leaf, reading.table_id, reading.counts)
+                continue
+            if rederive and leaf.kind == "photo" and leaf.raw is not None:
+                counts = self._photo(i, leaf.raw, pub)
+            elif rederive and leaf.kind == "transcription" and leaf.raw is not None:
+                counts = self._transcription(i, leaf.raw, pub)
+            else:
+                counts = pub.counts
+                if counts is not None:
+                    self.count(f"counts_not_rederived_{leaf.kind}")
+            self._version(derived, i, leaf, pub.table_id, counts)
+        if matched_rows:
+            for name in ("records_rederived", "submissions", "findings_rederived"):
+                self.count(name, matched_rows)
+        n = len(leaves)
+        if len(lines) > n:
+            self.cmp.fail(
+                "submission.extra",
+                f"{b.SUBMISSIONS} lines {n + 1}-{len(lines)}",
+                f"there are only {n} leaves",
+            )
+        elif len(lines) < n and data is not None:
+            self.cmp.fail(
+                "submission.missing",
+                f"{b.SUBMISSIONS} lines {len(lines) + 1}-{n}",
+                f"{n - len(lines)} leaves have no line",
+            )
+        if derived.registry_seen:
+            self.notes.append(
+                "a registry (or a file of unknown format) was imported and its file is not in "
+                "the log, so region names, expected totals and registry findings after it were "
+                "not re-derived"
+            )
+        derived.registry = self.registry
+        if self.registry_names:
+            self.count("registries_rederived", len(self.registry_names))
+        return derived
+
+    # ----------------------------------------------------------------- re-reading
+
+    def _event(
+        self, i: int, leaf: replay.LeafInfo, derived: Derived, following: replay.LeafInfo | None
+    ) -> None:
+        assert leaf.raw is not None
+        try:
+            event = replay.parse_event(leaf.raw)
+        except ValueError as exc:
+            self.cmp.fail("event.malformed", _lw(i), f"import event: {exc}")
+            return
+        if event.sha256 != leaf.source.get("sha256"):
+            self.cmp.fail("event.malformed", _lw(i), "the event names another file than its source")
+        if event.election_sha256 and self.election_sha256 != event.election_sha256:
+            self.cmp.fail(
+                "election.mismatch",
+                _lw(i),
+                f"the import was made under election definition {event.election_sha256}; "
+                f"the bundle's election.toml is {self.election_sha256 or '(absent)'}",
+            )
+        mappings = self.mappings
+        if event.mapping_sha256 in self.logged_mappings:  # a custom mapping, logged before
+            custom = self.logged_mappings[event.mapping_sha256]
+            mappings = {event.format: custom} if custom is not None else {}
+        elif event.mapping_sha256:  # a built-in one: the bundle's copy must be that text
+            bundled = self.mapping_hashes.get(event.format)
+            if bundled != event.mapping_sha256:
+                mappings = {}
+                message = (
+                    f"the import read its rows with mapping {event.mapping_sha256}; no earlier "
+                    f"leaf holds it and mappings/{event.format}.toml "
+                    + ("is absent" if bundled is None else f"is {bundled}")
+                )
+                self.cmp.fail("mapping.missing", _lw(i), message)
+        binding = replay.bind(event, self.election, mappings)
+        if binding.mapping is None:
+            derived.registry_seen = True  # its rows cannot be read: their effects are unknown
+        self.bindings.append(binding)
+        reg = {t: r for t, r in self.registry.items() if r is not None}
+        self.contexts.append(
+            rules.Context(self.election, reg or None, frozenset(self.registry) or None)
+        )
+        entry = (len(self.bindings) - 1, not derived.registry_seen)
+        self.runs[(event.sha256, leaf.received_at)] = entry
+        self.by_file.setdefault(event.sha256, entry)
+        if binding.registry:  # re-derivable when the next leaf is its file
+            if (
+                following is not None
+                and following.kind == "event"
+                and following.channel == "registry"
+                and following.raw_sha256 == event.sha256
+                and following.received_at == leaf.received_at
+            ):
+                self.pending[(event.sha256, leaf.received_at)] = len(self.bindings) - 1
+            else:
+                derived.registry_seen = True  # an older log: the file is not in it
+
+    def _mapping_leaf(self, i: int, leaf: replay.LeafInfo) -> None:
+        """A custom import mapping, logged as its exact bytes before the import using it."""
+        assert leaf.raw is not None
+        name = str(leaf.source.get("name", "mapping.toml"))
+        try:
+            mapping = parse_mapping(leaf.raw.decode("utf-8"), self.election, name)
+        except (UnicodeDecodeError, DefinitionError) as exc:
+            self.cmp.fail("mapping.invalid", _lw(i), f"the logged mapping {name}: {exc}")
+            self.logged_mappings[leaf.raw_sha256] = None
+            return
+        self.logged_mappings[leaf.raw_sha256] = mapping
+        self.count("mappings_logged")
+
+    def _registry_leaf(self, i: int, leaf: replay.LeafInfo, derived: Derived) -> None:
+        """A registry file, logged after its import event: read its rows again."""
+        assert leaf.raw is not None
+        key = (str(leaf.source.get("sha256", "")), leaf.received_at)
+        bid = self.pending.pop(key, None)
+        if bid is None or leaf.raw_sha256 != key[0]:
+            message = "a registry file without its import event just before it"
+            self.cmp.fail("registry.no_event", _lw(i), message)
+            return
+        try:
+            found = replay.read_registry(self.bindings[bid], leaf.raw, self.election)
+        except (ValueError, IndexError) as exc:
+            self.cmp.fail("registry.unreadable", _lw(i), str(exc))
+            derived.registry_seen = True
+            return
+        self.registry.update(found.registered)
+        self.registry_names[i] = found.names
+
+    def _unreadable(
+        self, i: int, leaf: replay.LeafInfo, binding: replay.Binding, error: str
+    ) -> None:
+        """A row that cannot be read again: said once per file when the file itself is the cause."""
+        self.count("records_not_rederived")
+        key = (binding.event.sha256, error)
+        if binding.header is None and key in self.reported:
+            return
+        self.reported.add(key)
+        code = "mapping.missing" if binding.mapping is None else "record.unreadable"
+        row = leaf.source.get("row")
+        self.cmp.fail(code, f"{_lw(i)} ({binding.event.file} row {row})", error)
+
+    def _photo(self, i: int, raw: bytes, pub: _Published) -> Counts | None:
+        """A photo's counts are its QR payload's (logged as the raw bytes); none without one."""
+        where = f"{b.SUBMISSIONS} line {pub.line} (leaf {i}, photo)"
+        counts: Counts | None = None
+        if raw:
+            if self.payload is None:
+                self.cmp.fail("photo.payload", where, "the election has no payload format")
+                return pub.counts
+            try:
+                p = self.payload.parse(raw)
+            except PayloadError as exc:
+                self.cmp.fail(
+                    "photo.payload", where, f"the logged QR payload does not parse: {exc}"
+                )
+                return pub.counts
+            counts = Counts(
+                votes=self.election.votes_from_options(p.options),
+                options=p.options,
+                null=p.null,
+                invalid=p.invalid,
+            )
+            if pub.table_id != p.table_id:
+                message = f"the QR payload gives table {p.table_id}, published {pub.table_id}"
+                self.cmp.fail("record.table_mismatch", where, message)
+        if counts != pub.counts:
+            self.cmp.fail("record.counts_mismatch", where, _counts_diff(counts, pub.counts))
+        self.count("photos_rederived")
+        return counts
+
+    def _transcription(self, i: int, raw: bytes, pub: _Published) -> Counts | None:
+        """A disclosed entry (salt || entry, :mod:`actas.core.log.sealed`): its counts, if it counts."""
+        where = f"{b.SUBMISSIONS} line {pub.line} (leaf {i}, transcription)"
+        try:
+            _, entry = sealed.unseal(raw)
+            options = tuple(entry["options"])
+            counts = Counts(
+                votes=self.election.votes_from_options(options),
+                options=options,
+                null=entry["null"],
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            self.cmp.fail("transcription.malformed", where, f"the sealed entry: {exc}")
+            return pub.counts
+        if pub.counts is None:  # an entry that did not agree: disclosed, never counted
+            self.count("transcriptions_opened")
+            return None
+        if pub.table_id != entry.get("table"):
+            message = f"the entry gives table {entry.get('table')}, published {pub.table_id}"
+            self.cmp.fail("record.table_mismatch", where, message)
+        if counts != pub.counts:
+            self.cmp.fail("record.counts_mismatch", where, _counts_diff(counts, pub.counts))
+        self.count("transcriptions_rederived")
+        return counts
+
+    # ----------------------------------------------------------------- published lines
+
+    def _raw_from_line(self, i: int, line: bytes, leaf: replay.LeafInfo) -> None:
+        obj: Any = None
+        try:
+            obj = json.loads(line)
+            raw = obj.get("raw")
+            data = base64.b64decode(raw, validate=True) if isinstance(raw, str) else None
+        except (ValueError, AttributeError, binascii.Error):
+            data = None
+        if leaf.kind == "transcription" and isinstance(obj, dict) and "raw" not in obj:
+            return  # still sealed: the line is checked in _parse
+        if data is None or hashlib.sha256(data).hexdigest() != leaf.raw_sha256:
+            where = f"{b.SUBMISSIONS} line {i + 1} (leaf {i})"
+            self.cmp.fail(
+                "submission.leaf_mismatch", where, "raw is missing or does not hash to raw_sha256"
+            )
+            return
+        leaf.raw = data
+
+    def _parse(self, i: int, line: bytes, leaf: replay.LeafInfo) -> _Published | None:
+        where = f"{b.SUBMISSIONS} line {i + 1} (leaf {i})"
+        try:
+            obj = json.loads(line)
+            pub = self._published(obj, i)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            self.cmp.fail("submission.malformed", where, str(exc))
+            return None
+        if b.dumps(obj).encode("utf-8") != line:
+            self.cmp.fail("submission.not_canonical", where, "not the canonical JSON rendering")
+        for key, expected in (
+            ("kind", leaf.kind),
+            ("channel", leaf.channel),
+            ("blob_sha256", leaf.blob or None),
+            ("raw_sha256", leaf.raw_sha256),
+        ):
+            if obj[key] != expected:
+                message = f"{key}: the leaf has {expected!r}, found {obj[key]!r}"
+                self.cmp.fail("submission.leaf_mismatch", where, message)
+        if leaf.kind == "transcription" and "raw" not in obj:
+            # a sealed entry (its photo not settled): a commitment only, which never counts
+            self.count("transcriptions_sealed")
+            if pub.table_id is not None or pub.counts is not None or pub.findings:
+                message = "a sealed transcription has no table, counts or findings"
+                self.cmp.fail("submission.leaf_mismatch", where, message)
+        elif ("raw" in obj) == inline_raw(leaf.kind, leaf.raw_len):
+            message = "raw must be given exactly when the leaf is too large to hold it"
+            self.cmp.fail("submission.leaf_mismatch", where, message)
+        return pub
+
+    def _published(self, obj: Any, i: int) -> _Published:
+        if not isinstance(obj, dict):
+            raise ValueError("not a JSON object")
+        missing, extra = _KEYS - set(obj), set(obj) - _KEYS - {"raw"}
+        if missing or extra:
+            raise ValueError(f"fields missing {sorted(missing)} / unknown {sorted(extra)}")
+        if obj["seq"] != i:
+            raise ValueError(f"seq is {obj['seq']!r}, expected {i} (lines are in log order)")
+        table_id = obj["table_id"]
+        if table_id is not None and not isinstance(table_id, str):
+            raise ValueError("table_id is not a string")
+        counts = None if obj["counts"] is None else b.counts_from_json(self.election, obj["counts"])
+        findings: list[FindingKey] = [
+            (f["code"], f["severity"], f["message"], f.get("table_id"), tuple(f.get("fields", ())))
+            for f in obj["findings"]
+        ]
+        return _Published(i + 1, table_id, counts, findings)
+
+    def _compare(
+        self,
+        i: int,
+        pub: _Published,
+        reading: replay.Reading,
+        binding: replay.Binding,
+        strict: bool,
+    ) -> None:
+        row = binding.event.file
+        where = f"{b.SUBMISSIONS} line {pub.line} (leaf {i}, {row})"
+        if pub.table_id != reading.table_id:
+            message = f"the row gives table {reading.table_id}, published {pub.table_id}"
+            self.cmp.fail("record.table_mismatch", where, message)
+        if pub.counts != reading.counts:
+            self.cmp.fail("record.counts_mismatch", where, _counts_diff(reading.counts, pub.counts))
+        expected = _norm(
+            [
+                (f.code, str(f.severity), f.message, f.table_id or reading.table_id, f.fields)
+                for f in reading.findings
+            ]
+        )
+        if _norm(pub.findings) == expected:
+            self.count("findings_rederived")
+        elif strict:
+            codes = [f[0] for f in expected], [f[0] for f in pub.findings]
+            message = f"findings expected {codes[0]}, found {codes[1]}"
+            self.cmp.fail("record.findings_mismatch", where, message)
+        else:
+            self.count("findings_not_reproducible")
+
+    @staticmethod
+    def _version(
+        derived: Derived,
+        i: int,
+        leaf: replay.LeafInfo,
+        table_id: str | None,
+        counts: Counts | None,
+    ) -> None:
+        if table_id is not None and counts is not None:
+            derived.versions.setdefault(table_id, []).append(
+                Version(i, leaf.channel, counts, leaf.kind == "decision")
+            )
+
+
+def _lw(i: int) -> str:
+    return f"{b.LEAVES} line {i + 1} (leaf {i})"
+
+
+def _norm(items: Sequence[FindingKey]) -> list[FindingKey]:
+    # A CSV parser's error text depends on the rest of the file: compare its code only.
+    return [(c, s, "" if c == "row.unreadable" else m, t, f) for c, s, m, t, f in items]
+
+
+def _counts_diff(expected: Counts | None, found: Counts | None) -> str:
+    if expected is None or found is None:
+        e = "none" if expected is None else str(list(expected.votes))
+        f = "none" if found is None else str(list(found.votes))
+        return f"the row gives counts {e}, published {f}"
+    parts = []
+    for name in ("votes", "options", "null", "invalid", "registered", "ballots", "valid_reported"):
+        x, y = getattr(expected, name), getattr(found, name)
+        if x != y:
+            parts.append(f"{name}: the row gives {x}, published {y}")
+    return "; ".join(parts)
