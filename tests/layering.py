@@ -126,11 +126,7 @@ def world_calls(mod: Module) -> Iterator[tuple[str, int]]:
         last = chain[-1]
         if len(chain) == 1 and last in WORLD_BUILTINS:
             yield f"{last}()", node.lineno
-        elif last in {"getenv", "putenv"} or chain[-2:] == ["environ", "get"]:
-            yield ".".join(chain), node.lineno
-        elif last in CLOCK_ATTRS and len(chain) >= 2 and chain[-2] in {"datetime", "date"}:
-            yield ".".join(chain), node.lineno
-        elif chain[0] == "time" and len(chain) == 2:
+        elif last in {"getenv", "putenv"} or chain[-2:] == ["environ", "get"] or (last in CLOCK_ATTRS and len(chain) >= 2 and chain[-2] in {"datetime", "date"}) or (chain[0] == "time" and len(chain) == 2):
             yield ".".join(chain), node.lineno
         elif "random" in chain[:-1] and last in GLOBAL_RANDOM:
             yield f"{'.'.join(chain)} (global random state)", node.lineno

@@ -12,7 +12,6 @@ import pytest
 import typer.main
 
 import actas.core
-
 from actas.__main__ import app
 
 REPO = Path(__file__).resolve().parents[1]

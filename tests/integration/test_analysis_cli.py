@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from actas.__main__ import app
 from actas.app.analysis import builtin_claims
 from actas.app.service import Service
 from actas.app.settings import Settings
-from actas.__main__ import app
 
 HEADER = (
     "COD_EDO,EDO,COD_MUN,MUN,COD_PAR,PAR,CENTRO,MESA,RE,VOTOS_VALIDOS,VOTOS_NULOS,"

@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from actas.__main__ import app
 from actas.app.service import Service
 from actas.app.settings import Settings
-from actas.__main__ import app
 
 pytestmark = pytest.mark.slow
 

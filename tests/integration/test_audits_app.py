@@ -22,10 +22,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from actas.__main__ import app
 from actas.app import audits
 from actas.app.service import Service
 from actas.app.settings import Settings
-from actas.__main__ import app
 from actas.core.audit import commitment as doc
 from actas.core.audit import frame_sha256
 from actas.core.errors import InputError, NotFound

@@ -9,10 +9,10 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from actas.__main__ import app
 from actas.app.people import People
 from actas.app.service import Service
 from actas.app.settings import Settings
-from actas.__main__ import app
 
 
 def run(*args: str, code: int = 0) -> str:

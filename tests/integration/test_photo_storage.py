@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from actas.__main__ import app as cli
 from actas.adapters.blobs import MemoryBlobs, S3Blobs, open_blobs
 from actas.adapters.store import schema
 from actas.app.photos.ingest import ingest_paths, ingest_photo
 from actas.app.service import Service
 from actas.app.settings import Settings
-from actas.__main__ import app as cli
 from actas.core.errors import StoreError
 from photoset import render_set
 

@@ -25,10 +25,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from actas.__main__ import app
 from actas.adapters.bundle_files import parquet_columns, read_bundle
 from actas.app.service import Service
 from actas.app.settings import Settings
-from actas.__main__ import app
 from actas.core.bundle import format as b
 from actas.core.log import checkpoint as cp
 from actas.core.log import merkle

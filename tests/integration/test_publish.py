@@ -10,10 +10,10 @@ from urllib.parse import unquote
 import pytest
 from typer.testing import CliRunner
 
+from actas.__main__ import app as cli
 from actas.adapters.bundle_files import read_bundle
 from actas.app.service import Service
 from actas.app.settings import Settings
-from actas.__main__ import app as cli
 from actas.core.verify.procedure import verify
 from actas.web import queries
 

@@ -23,11 +23,11 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
+from actas.__main__ import app as cli
 from actas.adapters.blobs import LocalBlobs
 from actas.app.photos import queue, workers
 from actas.app.service import Service
 from actas.app.settings import Settings
-from actas.__main__ import app as cli
 from photoset import render_set
 
 pytestmark = pytest.mark.postgres

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from actas.__main__ import app as cli
 from actas.adapters.blobs import open_blobs
 from actas.app.people import Role
 from actas.app.photos.queue import QueueOptions
 from actas.app.photos.uploads import public_error
 from actas.app.photos.workers import run_worker
 from actas.app.service import Service
-from actas.__main__ import app as cli
 from peoplekit import account, acta
 
 with warnings.catch_warnings():

@@ -21,12 +21,12 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from actas.__main__ import app as cli
 from actas.adapters.store import people_schema as ps
 from actas.app.people import Role
 from actas.app.photos import queue
 from actas.app.service import Service
 from actas.app.settings import Settings
-from actas.__main__ import app as cli
 from actas.core.errors import InputError
 from actas.web import create_app
 from peoplekit import account, acta

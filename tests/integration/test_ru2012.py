@@ -22,10 +22,10 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from actas.__main__ import app
 from actas.app import analysis
 from actas.app.service import ImportSummary, Service
 from actas.app.settings import Settings
-from actas.__main__ import app
 
 pytestmark = pytest.mark.slow
 

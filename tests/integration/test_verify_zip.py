@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from actas.adapters.bundle_files import read_bundle
 from actas.__main__ import app
+from actas.adapters.bundle_files import read_bundle
 from actas.core.errors import InputError
 from actas.core.verify.procedure import verify
 from bundlegen import build, rows

@@ -309,28 +309,10 @@ def verify_(
     as_json: JsonOpt = False,
 ) -> None:
     """Recompute everything in a bundle from its leaves and check it; exit 6 if anything fails."""
-    from concurrent.futures import ProcessPoolExecutor
-
-    from actas.adapters.bundle_files import parquet_columns, read_bundle
+    from actas.app.verification import verify_bundle
     from actas.core.errors import VerificationError
-    from actas.core.verify.procedure import verify
 
-    old = None
-    if previous is not None:
-        try:
-            old = previous.read_bytes()
-        except OSError as exc:
-            raise InputError(f"cannot read {previous}: {exc.strerror}") from None
-    files = read_bundle(folder)
-    pinned = _key_text(key)
-    if workers > 1:
-        with ProcessPoolExecutor(workers) as pool:
-            report = verify(
-                files, pinned_key=pinned, previous=old, read_parquet=parquet_columns,
-                mapper=pool.map,
-            )  # fmt: skip
-    else:
-        report = verify(files, pinned_key=pinned, previous=old, read_parquet=parquet_columns)
+    report = verify_bundle(folder, key=_key_text(key), previous=previous, workers=workers)
     if as_json:
         print_json(report.to_json())
     else:
