@@ -61,3 +61,15 @@ def test_public_surface_is_deliberate(name: str) -> None:
     assert exported == style, f"actas.{name}.__all__ is not sorted"
     for item in exported:
         assert hasattr(module, item), f"actas.{name}.__all__ names missing {item}"
+
+
+def test_the_package_map_names_real_paths() -> None:
+    text = (REPO / "docs" / "architecture.md").read_text("utf-8")
+    paths = sorted(set(re.findall(r"`(src/actas/[\w/.]*)`", text)))
+    assert len(paths) > 20
+    missing = [p for p in paths if not (REPO / p).exists()]
+    assert not missing, f"docs/architecture.md names paths that do not exist: {missing}"
+    folders = {p.parent.relative_to(REPO).as_posix() + "/" for p in (REPO / "src" / "actas").rglob("__init__.py")}
+    folders = {f for f in folders if "migrations" not in f and f.count("/") <= 4}
+    unmapped = sorted(f for f in folders if f"`{f}`" not in text and f != "src/actas/")
+    assert not unmapped, f"folders missing from docs/architecture.md: {unmapped}"

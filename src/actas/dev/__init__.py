@@ -1,0 +1,3 @@
+"""For demos, tests and benchmarks: synthetic acta photos (``synth``, ``degradation``,
+``synthset``) and the demo election (``demo``).
+"""
