@@ -13,9 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, select
-
-from actas.adapters.store import schema
+from actas.adapters.store.audits import INDEX_KEY, Connection, index_text
 from actas.core.audit import Draw, draw_batches
 from actas.core.audit import commitment as doc
 from actas.core.errors import InputError, NotFound, StoreError
@@ -46,8 +44,6 @@ __all__ = [
 ]
 
 CHANNEL = "audit"
-#: the ``meta`` key of the index: audit id -> kind and leaf indices (JSON)
-INDEX_KEY = "audits"
 
 
 # ----------------------------------------------------------------- the index
@@ -70,7 +66,7 @@ class Entry:
 
 
 def read_index(conn: Connection) -> dict[str, Entry]:
-    text = conn.execute(select(schema.meta.c.value).where(schema.meta.c.key == INDEX_KEY)).scalar()
+    text = index_text(conn)
     if text is None:
         return {}
     data = json.loads(text)["audits"]

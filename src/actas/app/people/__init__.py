@@ -1,6 +1,8 @@
 """People: accounts and roles, witness uploads, blind double-entry transcription, review.
 
-    accounts.py       roles, accounts, invitations, sessions, API tokens, pseudonyms
+    roles.py          roles, the account value, who may give which role
+    accounts.py       accounts, invitations and pseudonyms (``People``)
+    signin.py         passwords, sessions, API tokens
     limits.py         in-process token buckets (per account, per address)
     transcription.py  the queue of photos without an accepted payload; blind entries
     review.py         conflicts side by side; decisions and escalations
@@ -9,7 +11,7 @@
 
 Every human action is a leaf whose actor is a pseudonym (``p-`` + 12 hex digits of
 an HMAC of the account id under the server secret), never a name or an e-mail.
-See docs/people.md.
+Their SQL is :mod:`actas.adapters.store.people`. See docs/people.md.
 """
 
 from __future__ import annotations

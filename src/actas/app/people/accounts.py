@@ -1,34 +1,42 @@
-"""Accounts, roles, invitations, sessions and API tokens.
+"""Accounts and invitations: :class:`People`, the use cases over the people tables.
 
-Secrets never rest in the database: session, invitation and API tokens are 256-bit
-random values of which only the SHA-256 is stored; passwords are argon2id hashes.
 The server secret (``$ACTAS_HOME/keys/people.secret``, mode 0600, made once like the
-signer key) keys the HMAC that turns an account id into its public pseudonym.
+signer key) keys the HMAC that turns an account id into its public pseudonym. An
+invitation is a single-use link token of which only the SHA-256 is stored; signing
+in, sessions and API tokens are :mod:`actas.app.people.signin`, roles and who may give
+them :mod:`actas.app.people.roles`.
 
 Role changes, suspensions and new accounts are EVENT leaves with pseudonyms only.
 """
 
 from __future__ import annotations
 
-import enum
-import functools
 import hashlib
 import hmac
 import os
 import secrets
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, delete, insert, select, update
-
-from actas.adapters.store import people_schema as ps
+from actas.adapters.store import people as rows
+from actas.adapters.store.people import Connection
+from actas.app.people.limits import RateLimited
+from actas.app.people.roles import (
+    GRANTS,
+    Account,
+    NotSignedIn,
+    Role,
+    account_of,
+    check_status_change,
+    may_grant,
+    may_manage,
+    role_of,
+)
+from actas.app.people.signin import SESSION_SECONDS, SignIn, hash_password, token_hash
 from actas.app.service import Service
-from actas.core.errors import AccessDenied, ActasError, InputError, NotFound
+from actas.core.errors import AccessDenied, InputError, NotFound
 from actas.core.log.leaf import canonical_json
 from actas.core.log.sealed import seal
 from actas.core.model import Source, Submission, SubmissionKind, TableId
@@ -40,69 +48,13 @@ __all__ = [
     "People",
     "RateLimited",
     "Role",
+    "check_status_change",
     "log_action",
     "token_hash",
 ]
 
-SESSION_SECONDS = 12 * 3600
 INVITE_SECONDS = 7 * 24 * 3600
 SECRET_FILE = "people.secret"  # noqa: S105 (a file name)
-
-
-class Role(enum.StrEnum):
-    ADMIN = "administrator"
-    COORDINATOR = "coordinator"
-    WITNESS = "witness"
-    VOLUNTEER = "volunteer"  # a transcriber
-    REVIEWER = "reviewer"
-
-
-# who may invite (or give) which roles
-GRANTS: Mapping[Role, frozenset[Role]] = {
-    Role.ADMIN: frozenset(Role),
-    Role.COORDINATOR: frozenset({Role.WITNESS, Role.VOLUNTEER, Role.REVIEWER}),
-}
-
-
-class NotSignedIn(AccessDenied):
-    code = "unauthenticated"
-    http_status = 401
-
-
-class RateLimited(ActasError):
-    code = "rate_limited"
-    http_status = 429
-    exit_code = 8
-
-
-@dataclass(frozen=True, slots=True)
-class Account:
-    id: str
-    name: str
-    role: Role
-    status: str
-    actor: str  # pseudonym
-    email: str = ""
-    status_reason: str = ""
-
-    @property
-    def active(self) -> bool:
-        return self.status == "active"
-
-    def public_json(self) -> dict[str, Any]:
-        """What the account itself (or an administrator) sees."""
-        return {
-            "id": self.id,
-            "name": self.name,
-            "role": str(self.role),
-            "status": self.status,
-            "status_reason": self.status_reason,
-            "actor": self.actor,
-        }
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def log_action(
@@ -153,39 +105,6 @@ def load_secret(keys_dir: Path) -> bytes:
     return bytes.fromhex(path.read_text("ascii").strip())
 
 
-def check_status_change(status: str, reason: str) -> str:
-    """Refuse a status other than active or suspended, or a suspension without a reason
-    (the page and the API alike, before anything changes); the reason, stripped."""
-    if status not in ("active", "suspended"):
-        raise InputError("status is active or suspended")
-    reason = reason.strip()
-    if status == "suspended" and len(reason) < 3:
-        raise InputError("write the reason for suspending the account (3 characters or more)")
-    return reason
-
-
-_HASHER = PasswordHasher()
-
-
-@functools.cache
-def _dummy_hash() -> str:
-    """A hash to check unknown names against (as long as a real check), made on first
-    use: hashing is slow on purpose, and every CLI command imports this module."""
-    return _HASHER.hash("not a password of anyone")
-
-
-def _row_account(r: Any) -> Account:
-    return Account(
-        id=r.id,
-        name=r.name,
-        role=Role(r.role),
-        status=r.status,
-        actor=r.actor,
-        email=r.email or "",
-        status_reason=r.status_reason or "",
-    )
-
-
 class People:
     """Accounts over the service's store. ``now`` gives Unix seconds (a test clock)."""
 
@@ -196,6 +115,7 @@ class People:
         self.store = svc.store
         self.now = now
         self.secret = secret if secret is not None else load_secret(svc.settings.keys_dir)
+        self.signin = SignIn(svc, lambda: self.now(), self.get)  # a clock set later counts
 
     def pseudonym(self, account_id: str) -> str:
         digest = hmac.new(self.secret, account_id.encode("ascii"), hashlib.sha256).hexdigest()
@@ -207,15 +127,15 @@ class People:
         if conn is None:
             with self.store.read() as c:
                 return self.get(account_id, c)
-        row = conn.execute(select(ps.accounts).where(ps.accounts.c.id == account_id)).first()
+        row = rows.account(conn, account_id)
         if row is None:
             raise NotFound("no such account")
-        return _row_account(row)
+        return account_of(row)
 
     def accounts(self) -> list[Account]:
         with self.store.read() as conn:
-            rows = conn.execute(select(ps.accounts).order_by(ps.accounts.c.created_at)).all()
-        return [_row_account(r) for r in rows]
+            found = rows.accounts(conn)
+        return [account_of(r) for r in found]
 
     def add(
         self,
@@ -229,9 +149,9 @@ class People:
         """Create an account; returns it and its password (generated when not given).
 
         ``by`` None is the command line (the server's operator)."""
-        role = _role(role)
+        role = role_of(role)
         if by is not None:
-            _may_grant(by, role)
+            may_grant(by, role)
         name = name.strip()
         if not 1 <= len(name) <= 200:
             raise InputError("a name has 1 to 200 characters")
@@ -241,21 +161,17 @@ class People:
         account_id = secrets.token_hex(16)
         actor = self.pseudonym(account_id)
         with self.store.write() as conn:
-            taken = conn.execute(select(ps.accounts.c.id).where(ps.accounts.c.name == name)).first()
-            if taken is not None:
+            if rows.account_name_taken(conn, name):
                 raise InputError("that name is taken")
-            conn.execute(
-                insert(ps.accounts).values(
-                    id=account_id,
-                    name=name,
-                    email=email.strip() or None,
-                    role=str(role),
-                    status="active",
-                    status_reason="",
-                    password_hash=_HASHER.hash(password),
-                    actor=actor,
-                    created_at=self.svc.clock(),
-                )
+            rows.insert_account(
+                conn,
+                account_id=account_id,
+                name=name,
+                email=email.strip() or None,
+                role=str(role),
+                password_hash=hash_password(password),
+                actor=actor,
+                created_at=self.svc.clock(),
             )
             log_action(
                 self.svc,
@@ -267,15 +183,13 @@ class People:
         return self.get(account_id), password
 
     def set_role(self, account_id: str, role: Role | str, by: Account | None) -> Account:
-        role = _role(role)
+        role = role_of(role)
         target = self.get(account_id)
         if by is not None:
-            _may_manage(by, target)
-            _may_grant(by, role)
+            may_manage(by, target)
+            may_grant(by, role)
         with self.store.write() as conn:
-            conn.execute(
-                update(ps.accounts).where(ps.accounts.c.id == account_id).values(role=str(role))
-            )
+            rows.set_account_role(conn, account_id, str(role))
             log_action(
                 self.svc,
                 conn,
@@ -301,13 +215,9 @@ class People:
             return
         target = self.get(account_id, conn)
         if by is not None:
-            _may_manage(by, target)
-        conn.execute(
-            update(ps.accounts)
-            .where(ps.accounts.c.id == account_id)
-            .values(status=status, status_reason=reason[:500])
-        )
-        conn.execute(delete(ps.sessions).where(ps.sessions.c.account_id == account_id))
+            may_manage(by, target)
+        rows.set_account_status(conn, account_id, status, reason[:500])
+        rows.delete_sessions_of(conn, account_id)
         log_action(
             self.svc,
             conn,
@@ -320,15 +230,11 @@ class People:
         """A new random password for the account (returned once); its sessions end."""
         target = self.get(account_id)
         if by is not None:
-            _may_manage(by, target)
+            may_manage(by, target)
         password = secrets.token_urlsafe(15)
         with self.store.write() as conn:
-            conn.execute(
-                update(ps.accounts)
-                .where(ps.accounts.c.id == account_id)
-                .values(password_hash=_HASHER.hash(password))
-            )
-            conn.execute(delete(ps.sessions).where(ps.sessions.c.account_id == account_id))
+            rows.set_password_hash(conn, account_id, hash_password(password))
+            rows.delete_sessions_of(conn, account_id)
             log_action(
                 self.svc,
                 conn,
@@ -342,12 +248,9 @@ class People:
         """Revoke every API token of the account; returns how many were live."""
         target = self.get(account_id)
         if by is not None:
-            _may_manage(by, target)
-        t = ps.api_tokens
+            may_manage(by, target)
         with self.store.write() as conn:
-            done = conn.execute(
-                update(t).where(t.c.account_id == account_id, t.c.revoked == 0).values(revoked=1)
-            )
+            done = rows.revoke_api_tokens(conn, account_id)
             log_action(
                 self.svc,
                 conn,
@@ -355,12 +258,12 @@ class People:
                 {"event": "account.tokens_revoked", "subject": target.actor},
                 by.actor if by else "operator",
             )
-        return int(done.rowcount or 0)
+        return done
 
     def manageable(self, by: Account, target: Account) -> bool:
         """Whether ``by`` may change ``target``'s role, status, password or tokens."""
         try:
-            _may_manage(by, target)
+            may_manage(by, target)
         except AccessDenied:
             return False
         return True
@@ -370,41 +273,21 @@ class People:
         allowed = GRANTS.get(by.role, frozenset()) if by.active else frozenset()
         return [r for r in Role if r in allowed]
 
-    def authenticate(self, name: str, password: str) -> Account | None:
-        with self.store.read() as conn:
-            row = conn.execute(
-                select(ps.accounts).where(
-                    (ps.accounts.c.name == name.strip()) | (ps.accounts.c.email == name.strip())
-                )
-            ).first()
-        stored = row.password_hash if row is not None and row.password_hash else _dummy_hash()
-        ok: bool
-        try:
-            ok = _HASHER.verify(stored, password)
-        except (VerificationError, InvalidHashError):
-            ok = False
-        if row is None or not ok:
-            return None
-        account = _row_account(row)
-        return account if account.active else None
-
     # ----------------------------------------------------------------- invitations
 
     def invite(self, role: Role | str, by: Account, seconds: int = INVITE_SECONDS) -> str:
         """A single-use link token for a new account of ``role``; only its hash is kept."""
-        role = _role(role)
-        _may_grant(by, role)
+        role = role_of(role)
+        may_grant(by, role)
         token = secrets.token_urlsafe(32)
         with self.store.write() as conn:
-            conn.execute(
-                insert(ps.invitations).values(
-                    token_hash=token_hash(token),
-                    role=str(role),
-                    created_by=by.id,
-                    created_at=self.svc.clock(),
-                    expires_at=int(self.now()) + seconds,
-                    used_by=None,
-                )
+            rows.insert_invitation(
+                conn,
+                token_hash=token_hash(token),
+                role=str(role),
+                created_by=by.id,
+                created_at=self.svc.clock(),
+                expires_at=int(self.now()) + seconds,
             )
         return token
 
@@ -414,9 +297,7 @@ class People:
         return Role(row.role)
 
     def _invitation(self, conn: Connection, token: str) -> Any:
-        row = conn.execute(
-            select(ps.invitations).where(ps.invitations.c.token_hash == token_hash(token))
-        ).first()
+        row = rows.invitation(conn, token_hash(token))
         if row is None or row.used_by is not None or row.expires_at < self.now():
             raise AccessDenied("this invitation is unknown, used or expired")
         return row
@@ -427,95 +308,29 @@ class People:
         inviter = self.get(row.created_by)
         account, _ = self.add(name, row.role, password, email=email, by=inviter)
         with self.store.write() as conn:
-            done = conn.execute(
-                update(ps.invitations)
-                .where(
-                    ps.invitations.c.token_hash == token_hash(token),
-                    ps.invitations.c.used_by.is_(None),
-                )
-                .values(used_by=account.id)
-            )
-            if not done.rowcount:  # used by a concurrent request in between
-                conn.execute(delete(ps.accounts).where(ps.accounts.c.id == account.id))
+            if not rows.use_invitation(conn, token_hash(token), account.id):
+                # used by a concurrent request in between
+                rows.delete_account(conn, account.id)
                 raise AccessDenied("this invitation is unknown, used or expired")
         return account
 
-    # ----------------------------------------------------------------- sessions, tokens
+    # ----------------------------------------------------------------- signing in
+
+    def authenticate(self, name: str, password: str) -> Account | None:
+        return self.signin.authenticate(name, password)
 
     def new_session(self, account: Account) -> tuple[str, str]:
         """A session token (for the cookie) and its CSRF token."""
-        token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-        with self.store.write() as conn:
-            conn.execute(delete(ps.sessions).where(ps.sessions.c.expires_at < int(self.now())))
-            conn.execute(
-                insert(ps.sessions).values(
-                    token_hash=token_hash(token),
-                    account_id=account.id,
-                    csrf=csrf,
-                    expires_at=int(self.now()) + SESSION_SECONDS,
-                )
-            )
-        return token, csrf
+        return self.signin.new_session(account)
 
     def session(self, token: str) -> tuple[Account, str] | None:
-        with self.store.read() as conn:
-            row = conn.execute(
-                select(ps.sessions).where(ps.sessions.c.token_hash == token_hash(token))
-            ).first()
-            if row is None or row.expires_at < self.now():
-                return None
-            account = self.get(row.account_id, conn)
-        return (account, str(row.csrf)) if account.active else None
+        return self.signin.session(token)
 
     def end_session(self, token: str) -> None:
-        with self.store.write() as conn:
-            conn.execute(delete(ps.sessions).where(ps.sessions.c.token_hash == token_hash(token)))
+        self.signin.end_session(token)
 
     def new_api_token(self, account: Account, label: str = "") -> str:
-        token = "actas_" + secrets.token_urlsafe(32)
-        with self.store.write() as conn:
-            conn.execute(
-                insert(ps.api_tokens).values(
-                    token_hash=token_hash(token),
-                    account_id=account.id,
-                    label=label[:200],
-                    created_at=self.svc.clock(),
-                    revoked=0,
-                )
-            )
-        return token
+        return self.signin.new_api_token(account, label)
 
     def api_token(self, token: str) -> Account | None:
-        with self.store.read() as conn:
-            row = conn.execute(
-                select(ps.api_tokens).where(ps.api_tokens.c.token_hash == token_hash(token))
-            ).first()
-            if row is None or row.revoked:
-                return None
-            account = self.get(row.account_id, conn)
-        return account if account.active else None
-
-
-def _role(role: Role | str) -> Role:
-    try:
-        return Role(role)
-    except ValueError:
-        raise InputError(f"unknown role {role!r}; roles: {', '.join(Role)}") from None
-
-
-def _may_grant(by: Account, role: Role) -> None:
-    if not by.active or role not in GRANTS.get(by.role, frozenset()):
-        raise AccessDenied(f"{_a(by.role)} cannot give the role {role}")
-
-
-def _may_manage(by: Account, target: Account) -> None:
-    """Someone else's account, of a role ``by`` may give (so no lock-out, no escalation)."""
-    if by.id == target.id:
-        raise AccessDenied("you cannot change your own account here: ask another administrator")
-    if not by.active or target.role not in GRANTS.get(by.role, frozenset()):
-        raise AccessDenied(f"{_a(by.role)} cannot change the account of {_a(target.role)}")
-
-
-def _a(role: Role | str) -> str:
-    """'a witness', 'an administrator'."""
-    return f"{'an' if str(role)[:1] in 'aeiou' else 'a'} {role}"
+        return self.signin.api_token(token)

@@ -11,7 +11,15 @@ import threading
 import time
 from collections.abc import Callable
 
-__all__ = ["Buckets"]
+from actas.core.errors import ActasError
+
+__all__ = ["Buckets", "RateLimited"]
+
+
+class RateLimited(ActasError):
+    code = "rate_limited"
+    http_status = 429
+    exit_code = 8
 
 
 class Buckets:

@@ -15,10 +15,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Connection, or_, select, update
-
-from actas.adapters.store import people_schema as ps
-from actas.adapters.store import schema
+from actas.adapters.store import people as rows
+from actas.adapters.store.people import Connection
 from actas.app.people.accounts import Account, People, Role, log_action
 from actas.app.people.transcription import RESOLVED, REVIEW, THIRD, Transcription
 from actas.core.errors import AccessDenied, InputError
@@ -41,19 +39,11 @@ class Review:
     def queue(self) -> list[dict[str, Any]]:
         """Tables that need a reviewer: conflicts, and photos whose entries never agreed."""
         out: dict[str, dict[str, Any]] = {}
-        t, a = ps.photo_tasks, ps.assignments
         with self.store.read() as conn:
             for r in self.store.table_results(conn, status=str(Status.CONFLICT)):
                 out[r.table_id] = {"table_id": r.table_id, "reason": "conflict"}
-            rows = conn.execute(
-                select(t.c.photo_sha256, t.c.table_id, t.c.state).where(
-                    t.c.state.in_((REVIEW, ESCALATED))
-                )
-            ).all()
-            for sha, claimed, state in rows:
-                typed = conn.execute(
-                    select(a.c.table_id).where(a.c.photo_sha256 == sha, a.c.seq.is_not(None))
-                ).scalars()
+            for sha, claimed, state in rows.tasks_in(conn, (REVIEW, ESCALATED)):
+                typed = rows.tables_typed_from(conn, sha)
                 for table in sorted({claimed, *typed} - {None}):
                     out.setdefault(str(table), {"table_id": table, "reason": "entries"})
                     if state == ESCALATED:
@@ -61,38 +51,23 @@ class Review:
         return [out[k] for k in sorted(out)]
 
     def _photos_of(self, conn: Connection, table_id: str) -> list[str]:
-        p, a = schema.photos, ps.assignments
-        shas = set(conn.execute(select(p.c.sha256).where(p.c.table_id == table_id)).scalars())
-        shas.update(
-            conn.execute(select(a.c.photo_sha256).where(a.c.table_id == table_id)).scalars()
-        )
-        return sorted(shas)
+        return rows.photos_of_table(conn, table_id)
 
     def _check_not_own(self, conn: Connection, reviewer: Account, photos: list[str]) -> None:
-        a = ps.assignments
         if not photos:
             return
-        mine = conn.execute(
-            select(a.c.id).where(a.c.account_id == reviewer.id, a.c.photo_sha256.in_(photos))
-        ).first()
-        if mine is not None:
+        if rows.transcribed_any(conn, reviewer.id, photos):
             raise AccessDenied("you transcribed a photo of this table: someone else reviews it")
 
     def view(self, reviewer: Account, table_id: str) -> dict[str, Any]:
         _must_review(reviewer)
         _valid(self.svc.election, table_id)
-        a = ps.assignments
         with self.store.read() as conn:
             photos = self._photos_of(conn, table_id)
             self._check_not_own(conn, reviewer, photos)
             subs = self.store.submissions_of(table_id, conn)
             result = self.store.table_result(table_id, conn)
-            entries = conn.execute(
-                select(a.c.seq, a.c.entry, a.c.photo_sha256).where(
-                    or_(a.c.table_id == table_id, a.c.photo_sha256.in_(photos)),
-                    a.c.seq.is_not(None),
-                )
-            ).all()
+            entries = rows.entries_of_table(conn, table_id, photos)
         counted = {s.seq for s in subs if s.counts is not None}
         return {
             "table_id": table_id,
@@ -153,7 +128,6 @@ class Review:
             body["counts"] = {"options": entry["options"], "null": entry["null"]}
         else:
             raise InputError("choose a version or type the counts")
-        a, t = ps.assignments, ps.photo_tasks
         with self.store.write() as conn:
             seq = log_action(
                 self.svc,
@@ -169,25 +143,11 @@ class Review:
             photos = self._photos_of(conn, table_id)
             # the decision settles the table's photos that were waiting for people: in
             # review, escalated, or still asking a third volunteer (the reviewer saw both)
-            pending = conn.execute(
-                select(t.c.photo_sha256).where(
-                    t.c.photo_sha256.in_(photos), t.c.state.in_((THIRD, REVIEW, ESCALATED))
-                )
-            ).scalars()
-            for sha in list(pending):
-                conn.execute(
-                    update(t)
-                    .where(t.c.photo_sha256 == sha)
-                    .values(state=RESOLVED, result_table=table_id)
-                )
-                entries = conn.execute(
-                    select(a.c.id, a.c.account_id, a.c.entry).where(
-                        a.c.photo_sha256 == sha, a.c.seq.is_not(None)
-                    )
-                ).all()
+            for sha in rows.tasks_of_photos_in(conn, photos, (THIRD, REVIEW, ESCALATED)):
+                rows.settle_task(conn, sha, RESOLVED, table_id)
                 self.transcription.mark(
                     conn,
-                    entries,
+                    rows.entries_of_photo(conn, sha),
                     lambda e: (
                         json.loads(e.entry)["table"] == table_id
                         and self.transcription.counts_of(json.loads(e.entry)) == counts
@@ -203,7 +163,6 @@ class Review:
         reason = reason.strip()
         if not 3 <= len(reason) <= 2000:
             raise InputError("write the reason for escalating (3 to 2000 characters)")
-        t = ps.photo_tasks
         with self.store.write() as conn:
             photos = self._photos_of(conn, table_id)
             self._check_not_own(conn, reviewer, photos)
@@ -216,11 +175,7 @@ class Review:
                 table_id=table_id,
             )
             if photos:
-                conn.execute(
-                    update(t)
-                    .where(t.c.photo_sha256.in_(photos), t.c.state == REVIEW)
-                    .values(state=ESCALATED)
-                )
+                rows.update_tasks_of_photos(conn, photos, REVIEW, ESCALATED)
         return {"seq": seq, "table_id": table_id, "status": "escalated"}
 
 

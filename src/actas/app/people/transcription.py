@@ -27,10 +27,8 @@ import secrets
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, select, update
-
-from actas.adapters.store import people_schema as ps
-from actas.adapters.store import schema
+from actas.adapters.store import people as rows
+from actas.adapters.store.people import Connection
 from actas.app.people.accounts import Account, People, Role, log_action
 from actas.core.errors import AccessDenied, InputError, NotFound
 from actas.core.log.sealed import SALT_LEN
@@ -69,100 +67,50 @@ class Transcription:
         A file that could not be opened as a picture (``photo.unreadable``: a text file
         named .jpg, a truncated JPEG, a picture over the pixel limit) is not queued:
         no volunteer can read it. It stays logged with its finding for coordinators."""
-        t = ps.photo_tasks
-        row = conn.execute(select(t.c.state).where(t.c.photo_sha256 == sha256)).first()
-        if row is not None:
+        if rows.task_state(conn, sha256) is not None:
             return False
-        width = conn.execute(
-            select(schema.photos.c.width).where(schema.photos.c.sha256 == sha256)
-        ).scalar()
+        width = rows.photo_width(conn, sha256)
         if width is not None and width <= 0:  # never opened as a picture
             return False
-        conn.execute(
-            insert(t).values(
-                photo_sha256=sha256, photo_seq=seq, table_id=table_id, state=OPEN, reason=reason
-            )
-        )
+        rows.insert_task(conn, sha256=sha256, seq=seq, table_id=table_id, state=OPEN, reason=reason)
         return True
 
     def waiting(self, conn: Connection, sha256: str) -> bool:
         """Whether a photo waits for people: queued, in review or escalated, not settled."""
-        t = ps.photo_tasks
-        state = conn.execute(select(t.c.state).where(t.c.photo_sha256 == sha256)).scalar()
+        state = rows.task_state(conn, sha256)
         return state is not None and state not in (ACCEPTED, RESOLVED)
 
     def sync(self) -> int:
         """Tasks for every logged photo without a payload that has none yet."""
-        p, s, t = schema.photos, schema.submissions, ps.photo_tasks
         with self.store.write() as conn:
-            rows = conn.execute(
-                select(p.c.sha256, p.c.seq, p.c.table_id)
-                .join(s, s.c.seq == p.c.seq)
-                .outerjoin(t, t.c.photo_sha256 == p.c.sha256)
-                .where(s.c.counts.is_(None), t.c.photo_sha256.is_(None), p.c.width > 0)
-            ).all()
-            return sum(self.enqueue(conn, sha, int(seq), t_id, "no_qr") for sha, seq, t_id in rows)
+            found = rows.photos_without_task(conn)
+            return sum(self.enqueue(conn, sha, int(seq), t_id, "no_qr") for sha, seq, t_id in found)
 
     def counts(self) -> dict[str, int]:
-        t = ps.photo_tasks
         with self.store.read() as conn:
-            rows = conn.execute(select(t.c.state, func.count()).group_by(t.c.state)).all()
-        return {str(state): int(n) for state, n in rows}
+            return rows.task_counts(conn)
 
     def next(self, account: Account) -> dict[str, Any] | None:
         """The volunteer's open assignment, or a new one; None when the queue is empty."""
         _must(account, Role.VOLUNTEER)
-        a, t = ps.assignments, ps.photo_tasks
         now = self._ms()
         with self.store.write() as conn:
-            mine = conn.execute(
-                select(a).where(
-                    a.c.account_id == account.id,
-                    a.c.submitted_ms.is_(None),
-                    a.c.assigned_ms > now - ASSIGNMENT_MS,
-                )
-            ).first()
+            mine = rows.open_assignment(conn, account.id, now - ASSIGNMENT_MS)
             if mine is not None:
                 return self._assignment_json(conn, mine)
-            live = (
-                select(func.count())
-                .where(
-                    a.c.photo_sha256 == t.c.photo_sha256,
-                    (a.c.submitted_ms.is_not(None)) | (a.c.assigned_ms > now - ASSIGNMENT_MS),
-                )
-                .scalar_subquery()
-            )
-            already = (
-                select(a.c.id)
-                .where(a.c.photo_sha256 == t.c.photo_sha256, a.c.account_id == account.id)
-                .exists()
-            )
-            wanted = (t.c.state == OPEN) & (live < 2) | (t.c.state == THIRD) & (live < 3)
-            task = conn.execute(
-                select(t.c.photo_sha256)
-                .where(t.c.state.in_((OPEN, THIRD)), wanted, ~already)
-                .order_by(t.c.photo_seq, t.c.photo_sha256)
-                .limit(1)
-            ).first()
-            if task is None:
+            # a photo with fewer live assignments (submitted, or not yet expired) than
+            # its state wants entries, and never given to this volunteer
+            sha = rows.next_task(conn, account.id, now - ASSIGNMENT_MS, WANTED)
+            if sha is None:
                 return None
             # inside the serialised write: the checks above still hold here
-            conn.execute(
-                insert(a).values(
-                    photo_sha256=task.photo_sha256, account_id=account.id, assigned_ms=now
-                )
-            )
-            row = conn.execute(
-                select(a).where(a.c.photo_sha256 == task.photo_sha256, a.c.account_id == account.id)
-            ).one()
-            return self._assignment_json(conn, row)
+            rows.insert_assignment(conn, sha, account.id, now)
+            return self._assignment_json(conn, rows.assignment_of(conn, sha, account.id))
         return None
 
     def _assignment_json(self, conn: Connection, row: Any) -> dict[str, Any]:
         """What a volunteer may know: the photo, the claimed table, the fields to type."""
-        task = conn.execute(
-            select(ps.photo_tasks).where(ps.photo_tasks.c.photo_sha256 == row.photo_sha256)
-        ).one()
+        task = rows.task(conn, row.photo_sha256)
         election = self.svc.election
         return {
             "assignment": int(row.id),
@@ -176,12 +124,8 @@ class Transcription:
         """Volunteers see only photos assigned to them; reviewers and coordinators any."""
         if account.role in (Role.REVIEWER, Role.COORDINATOR, Role.ADMIN):
             return True
-        a = ps.assignments
         with self.store.read() as conn:
-            row = conn.execute(
-                select(a.c.id).where(a.c.photo_sha256 == sha256, a.c.account_id == account.id)
-            ).first()
-        return row is not None
+            return rows.assigned(conn, sha256, account.id)
 
     # ----------------------------------------------------------------- entries
 
@@ -215,10 +159,9 @@ class Transcription:
         """Log the entry (a TRANSCRIPTION leaf) and settle the photo when it can be."""
         _must(account, Role.VOLUNTEER)
         entry = self.parse_entry(table_id, options, null)
-        a = ps.assignments
         now = self._ms()
         with self.store.write() as conn:
-            row = conn.execute(select(a).where(a.c.id == assignment_id)).first()
+            row = rows.assignment(conn, assignment_id)
             if row is None or row.account_id != account.id:
                 raise NotFound("no such assignment of yours")
             if row.submitted_ms is not None:
@@ -242,15 +185,13 @@ class Transcription:
                 channel="transcription",
                 salt=secrets.token_bytes(SALT_LEN),
             )
-            conn.execute(
-                update(a)
-                .where(a.c.id == assignment_id)
-                .values(
-                    submitted_ms=now,
-                    seq=seq,
-                    table_id=entry["table"],
-                    entry=json.dumps(entry, sort_keys=True, separators=(",", ":")),
-                )
+            rows.record_entry(
+                conn,
+                assignment_id,
+                submitted_ms=now,
+                seq=seq,
+                table_id=entry["table"],
+                entry=json.dumps(entry, sort_keys=True, separators=(",", ":")),
             )
             state, _ = self._settle(conn, row.photo_sha256)
         if state == ACCEPTED:
@@ -258,15 +199,10 @@ class Transcription:
         return {"seq": seq, "ms": ms, "state": "submitted"}
 
     def _settle(self, conn: Connection, sha256: str) -> tuple[str, str | None]:
-        a, t = ps.assignments, ps.photo_tasks
-        task = conn.execute(select(t).where(t.c.photo_sha256 == sha256)).one()
+        task = rows.task(conn, sha256)
         if task.state not in (OPEN, THIRD):
             return str(task.state), None
-        entries = conn.execute(
-            select(a.c.id, a.c.seq, a.c.account_id, a.c.entry).where(
-                a.c.photo_sha256 == sha256, a.c.seq.is_not(None)
-            )
-        ).all()
+        entries = rows.entries_of_photo(conn, sha256)
         groups: dict[str, list[Any]] = {}
         for e in entries:
             groups.setdefault(e.entry, []).append(e)
@@ -275,21 +211,13 @@ class Transcription:
             data = json.loads(agreed[0].entry)
             table = str(data["table"])
             counts = self.counts_of(data)
-            conn.execute(
-                update(schema.submissions)
-                .where(schema.submissions.c.seq.in_([int(e.seq) for e in agreed]))
-                .values(counts=counts_json(counts), table_id=table)
-            )
-            conn.execute(
-                update(t)
-                .where(t.c.photo_sha256 == sha256)
-                .values(state=ACCEPTED, result_table=table)
-            )
+            rows.set_entry_counts(conn, [int(e.seq) for e in agreed], counts_json(counts), table)
+            rows.settle_task(conn, sha256, ACCEPTED, table)
             self.svc._reconcile(conn, [table])
             self.mark(conn, entries, lambda e: e.entry == agreed[0].entry)
             return ACCEPTED, table
         state = THIRD if len(entries) == 2 else REVIEW if len(entries) >= 3 else OPEN
-        conn.execute(update(t).where(t.c.photo_sha256 == sha256).values(state=state))
+        rows.set_task_state(conn, sha256, state)
         return state, None
 
     def counts_of(self, entry: dict[str, Any]) -> Counts:
@@ -304,11 +232,8 @@ class Transcription:
 
     def mark(self, conn: Connection, entries: Sequence[Any], agrees: Any) -> None:
         """Record agree/disagree for settled entries; suspend poor agreement."""
-        a = ps.assignments
         for e in entries:
-            conn.execute(
-                update(a).where(a.c.id == e.id).values(outcome="agree" if agrees(e) else "disagree")
-            )
+            rows.set_outcome(conn, e.id, "agree" if agrees(e) else "disagree")
         for account_id in sorted({e.account_id for e in entries}):
             judged, agreed = self.agreement(account_id, conn)
             if judged >= MIN_ENTRIES and agreed < MIN_AGREEMENT * judged:
@@ -322,24 +247,13 @@ class Transcription:
 
     def agreement(self, account_id: str, conn: Connection) -> tuple[int, int]:
         """(settled entries, entries that agreed with the outcome) of a volunteer."""
-        a = ps.assignments
-        rows = conn.execute(
-            select(a.c.outcome, func.count())
-            .where(a.c.account_id == account_id, a.c.outcome.is_not(None))
-            .group_by(a.c.outcome)
-        ).all()
-        by = {str(o): int(n) for o, n in rows}
+        by = rows.outcomes(conn, account_id)
         return sum(by.values()), by.get("agree", 0)
 
     def stats(self, account: Account) -> dict[str, Any]:
-        a = ps.assignments
         with self.store.read() as conn:
             judged, agreed = self.agreement(account.id, conn)
-            avg = conn.execute(
-                select(func.avg(a.c.submitted_ms - a.c.assigned_ms)).where(
-                    and_(a.c.account_id == account.id, a.c.submitted_ms.is_not(None))
-                )
-            ).scalar()
+            avg = rows.mean_entry_ms(conn, account.id)
         return {
             "settled": judged,
             "agreed": agreed,
