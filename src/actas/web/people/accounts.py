@@ -23,7 +23,7 @@ from starlette.responses import Response
 from actas.app.people.accounts import Account
 from actas.core.errors import InputError
 from actas.web.access import roles
-from actas.web.people import PeopleWeb, _body, _json, _me, _see_other
+from actas.web.people.context import PeopleWeb, caller, read_body, reply_json, see_other
 
 __all__ = ["add_account_routes"]
 
@@ -51,7 +51,7 @@ def add_account_routes(app: FastAPI, web: PeopleWeb) -> None:
     people = web.people
 
     async def page(request: Request, **shown: Any) -> Response:
-        data = await run_in_threadpool(_listing, web, _me(request))
+        data = await run_in_threadpool(_listing, web, caller(request))
         values = {"secret": None, "invite_url": "", **shown}
         return web.page(request, "accounts", **data, **values)
 
@@ -60,10 +60,12 @@ def add_account_routes(app: FastAPI, web: PeopleWeb) -> None:
         return await page(request)
 
     async def create(request: Request) -> tuple[Account, str]:
-        body = await _body(request)
+        body = await read_body(request)
         name, role = _field(body, "name"), _field(body, "role")
         email = str(body.get("email", ""))[:320]
-        return await run_in_threadpool(lambda: people.add(name, role, email=email, by=_me(request)))
+        return await run_in_threadpool(
+            lambda: people.add(name, role, email=email, by=caller(request))
+        )
 
     @app.get(
         "/api/v1/accounts",
@@ -72,7 +74,7 @@ def add_account_routes(app: FastAPI, web: PeopleWeb) -> None:
         **roles(*MANAGERS),
     )
     async def accounts_api(request: Request) -> Response:
-        return _json(await run_in_threadpool(_listing, web, _me(request)))
+        return reply_json(await run_in_threadpool(_listing, web, caller(request)))
 
     @app.post("/people/accounts", summary="Accounts: create one (form)", **roles(*MANAGERS))
     async def create_page(request: Request) -> Response:
@@ -82,7 +84,7 @@ def add_account_routes(app: FastAPI, web: PeopleWeb) -> None:
     @app.post("/api/v1/accounts", summary="Create an account", **roles(*MANAGERS))
     async def create_api(request: Request) -> Response:
         account, password = await create(request)
-        return _json({"account": account.public_json(), "password": password}, 201)
+        return reply_json({"account": account.public_json(), "password": password}, 201)
 
     @app.post(
         "/people/accounts/invitations",
@@ -90,8 +92,8 @@ def add_account_routes(app: FastAPI, web: PeopleWeb) -> None:
         **roles(*MANAGERS),
     )
     async def invite_page(request: Request) -> Response:
-        role = _field(await _body(request), "role")
-        token = await run_in_threadpool(people.invite, role, _me(request))
+        role = _field(await read_body(request), "role")
+        token = await run_in_threadpool(people.invite, role, caller(request))
         return await page(request, invite_url=f"/people/invitations/{token}")
 
     @app.post(
@@ -100,9 +102,9 @@ def add_account_routes(app: FastAPI, web: PeopleWeb) -> None:
         **roles(*MANAGERS),
     )
     async def role_page(request: Request, account_id: str) -> Response:
-        role = _field(await _body(request), "role")
-        await run_in_threadpool(people.set_role, account_id, role, _me(request))
-        return _see_other("/people/accounts")
+        role = _field(await read_body(request), "role")
+        await run_in_threadpool(people.set_role, account_id, role, caller(request))
+        return see_other("/people/accounts")
 
     @app.post(
         "/people/accounts/{account_id}/status",
@@ -110,14 +112,14 @@ def add_account_routes(app: FastAPI, web: PeopleWeb) -> None:
         **roles(*MANAGERS),
     )
     async def status_page(request: Request, account_id: str) -> Response:
-        body = await _body(request)
+        body = await read_body(request)
         status, reason = _field(body, "status"), str(body.get("reason", ""))
-        await run_in_threadpool(people.set_status, account_id, status, reason, _me(request))
-        return _see_other("/people/accounts")
+        await run_in_threadpool(people.set_status, account_id, status, reason, caller(request))
+        return see_other("/people/accounts")
 
     async def reset(request: Request, account_id: str) -> dict[str, Any]:
-        what = str((await _body(request)).get("what", "password"))
-        me = _me(request)
+        what = str((await read_body(request)).get("what", "password"))
+        me = caller(request)
         if what == "password":
             password = await run_in_threadpool(people.reset_password, account_id, me)
             return {"account_id": account_id, "password": password}
@@ -134,7 +136,7 @@ def add_account_routes(app: FastAPI, web: PeopleWeb) -> None:
     async def reset_page(request: Request, account_id: str) -> Response:
         done = await reset(request, account_id)
         if "password" not in done:
-            return _see_other("/people/accounts")
+            return see_other("/people/accounts")
         target = await run_in_threadpool(people.get, account_id)
         return await page(request, secret={"name": target.name, "value": done["password"]})
 
@@ -144,4 +146,4 @@ def add_account_routes(app: FastAPI, web: PeopleWeb) -> None:
         **roles(*MANAGERS),
     )
     async def reset_api(request: Request, account_id: str) -> Response:
-        return _json(await reset(request, account_id))
+        return reply_json(await reset(request, account_id))
