@@ -3,6 +3,9 @@
 Every test takes ``db_url`` (tests/conftest.py), so each runs twice: against a
 SQLite file and against a fresh PostgreSQL database. The dialect fast paths
 (COPY, ``= ANY(:array)``) are exercised with more rows than one SQLite chunk.
+The tests marked ``@on_every_store`` use only the store seam
+(``actas.adapters.store.protocol.Store``) and run a third time against the
+in-memory fake (``actas.adapters.store.memory.MemoryStore``).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from actas.adapters.elections import load_builtin
-from actas.adapters.store import SqlStore, open_store
+from actas.adapters.store import MemoryStore, SqlStore, Store, open_store
 from actas.adapters.tlog import Log
 from actas.core.errors import NotFound
 from actas.core.log import merkle
@@ -29,15 +32,26 @@ K = len(ELECTION.candidates)
 HERE = Path(__file__).resolve().parent
 
 
+# the tests that hold to the seam, parametrised as "sql" (the db_url's store) and "memory"
+on_every_store = pytest.mark.parametrize("store", ["sql", "memory"], indirect=True)
+
+
 @pytest.fixture
-def store(db_url: str) -> Iterator[SqlStore]:
+def store(request: pytest.FixtureRequest, db_url: str) -> Iterator[Store]:
+    """The SQL store on ``db_url``; with ``@on_every_store``, also the in-memory fake
+    (once: beside SQLite, not again beside PostgreSQL)."""
+    if getattr(request, "param", "sql") == "memory":
+        if not db_url.startswith("sqlite"):
+            pytest.skip("the in-memory store runs beside SQLite only")
+        yield MemoryStore()
+        return
     s = open_store(db_url, migrate=True)
     yield s
     s.close()
 
 
 @pytest.fixture
-def log(store: SqlStore, tmp_path: Path) -> Log:
+def log(store: Store, tmp_path: Path) -> Log:
     lg = Log(store, ELECTION, "", tmp_path / "keys")
     lg.ensure_keys()
     return lg
@@ -56,12 +70,13 @@ def sub(i: int, table: str | None = None, votes: int = 1, channel: str = "test")
     )
 
 
-def append(store: SqlStore, log: Log, subs: list[Submission]) -> list[int]:
+def append(store: Store, log: Log, subs: list[Submission]) -> list[int]:
     with store.write() as conn:
         return log.append(conn, subs)
 
 
-def test_append_order_gapless_and_roots(store: SqlStore, log: Log) -> None:
+@on_every_store
+def test_append_order_gapless_and_roots(store: Store, log: Log) -> None:
     first = append(store, log, [sub(i) for i in range(3)])
     second = append(store, log, [sub(i) for i in range(3, 1203)])  # > one SQLite chunk
     assert first == [0, 1, 2] and second == list(range(3, 1203))
@@ -108,7 +123,8 @@ def test_only_upper_merkle_levels_are_stored_and_the_rest_is_read_from_leaves(
             assert merkle.inclusion_proof(index, size, store.node_reader(conn)) == proof
 
 
-def test_identities_and_dedupe(store: SqlStore, log: Log) -> None:
+@on_every_store
+def test_identities_and_dedupe(store: Store, log: Log) -> None:
     subs = [sub(i) for i in range(1500)]
     append(store, log, subs[:1000])
     with store.read() as conn:
@@ -117,7 +133,8 @@ def test_identities_and_dedupe(store: SqlStore, log: Log) -> None:
     assert known == {s.identity() for s in subs[:1000]}
 
 
-def test_checkpoints_and_proofs(store: SqlStore, log: Log) -> None:
+@on_every_store
+def test_checkpoints_and_proofs(store: Store, log: Log) -> None:
     append(store, log, [sub(i) for i in range(10)])
     note = log.publish_checkpoint("2024-07-29T05:00:00Z")
     assert log.publish_checkpoint("2024-07-29T06:00:00Z") == note  # same size: same note
@@ -147,7 +164,8 @@ def result(table: str, votes: int, status: Status = Status.SINGLE) -> TableResul
     return TableResult(TableId(table), status, counts, (1, 2), 1, ("a", "b"), ())
 
 
-def test_table_results(store: SqlStore, log: Log) -> None:
+@on_every_store
+def test_table_results(store: Store, log: Log) -> None:
     ids = [f"0101010{i // 10:02d}.{i % 10 + 1:02d}" for i in range(700)]
     append(store, log, [sub(i, t, votes=i) for i, t in enumerate(ids)])
     with store.write() as conn:
@@ -175,7 +193,8 @@ def test_table_results(store: SqlStore, log: Log) -> None:
     assert int(arrays.null[0]) == 2 and int(arrays.registered[0]) == -1
 
 
-def test_findings(store: SqlStore, log: Log) -> None:
+@on_every_store
+def test_findings(store: Store, log: Log) -> None:
     append(store, log, [sub(i, "010101001.01") for i in range(4)])
     with store.read() as conn:
         found = store.findings(conn, code="x.check", limit=3)
@@ -186,7 +205,8 @@ def test_findings(store: SqlStore, log: Log) -> None:
     assert [s.seq for s in subs] == [0, 1, 2, 3] and subs[3].findings[0].message == "row 3"
 
 
-def test_region_results(store: SqlStore) -> None:
+@on_every_store
+def test_region_results(store: Store) -> None:
     rows = [("", -1, "", "n")] + [(f"{i:02d}", 0, f"State {i}", f"s{i}") for i in range(1, 25)]
     rows += [(f"01{i:02d}", 1, f"Mun {i}", f"m{i}") for i in range(1, 4)]
     with store.write() as conn:
@@ -199,7 +219,8 @@ def test_region_results(store: SqlStore) -> None:
     assert [c for c, _, _ in store.region_results(1, "01")] == ["0101", "0102", "0103"]
 
 
-def test_registry_meta_sources(store: SqlStore) -> None:
+@on_every_store
+def test_registry_meta_sources(store: Store) -> None:
     with store.write() as conn:
         store.upsert_registry(conn, {f"t{i}": i for i in range(800)})
         store.upsert_registry(conn, {"t1": None, "t900": 9})
@@ -222,7 +243,8 @@ def test_registry_meta_sources(store: SqlStore) -> None:
     assert source["rows_read"] == 3 and source["loaded"] == 0
 
 
-def test_region_names_and_search(store: SqlStore) -> None:
+@on_every_store
+def test_region_names_and_search(store: Store) -> None:
     names = {f"{i:02d}": (0, f"EDO. {i}") for i in range(1, 700)}
     names["21"] = (0, "EDO. TÁCHIRA")
     names["2113"] = (1, "MP. PEÑA")
@@ -237,6 +259,59 @@ def test_region_names_and_search(store: SqlStore) -> None:
     assert store.search_regions("100%_", 10) == [("2114", 1, "MP. 100%_REAL")]
     assert store.search_regions("%", 10) == [("2114", 1, "MP. 100%_REAL")]
     assert len(store.search_regions("edo", 5)) == 5
+
+
+@on_every_store
+def test_a_failed_write_leaves_nothing_behind(store: Store, log: Log) -> None:
+    append(store, log, [sub(i, "010101001.01") for i in range(3)])
+    root = log.root()
+    with pytest.raises(RuntimeError), store.write() as conn:
+        log.append(conn, [sub(i, "010101001.02") for i in range(3, 70)])
+        store.set_meta("k", "lost", conn)
+        store.upsert_registry(conn, {"010101001.02": 5})
+        raise RuntimeError("the caller fails half way")
+    assert store.size() == 3 and log.root() == root
+    assert store.get_meta("k") is None and store.registry() == {}
+    assert append(store, log, [sub(i) for i in range(3, 5)]) == [3, 4]  # no gap
+    with store.read() as conn:
+        assert store.known_identities([sub(50, "010101001.02").identity()], conn) == set()
+        assert store.submissions_of("010101001.02", conn) == []
+
+
+@on_every_store
+def test_blobs_versions_and_the_bundle_reads(store: Store, log: Log) -> None:
+    photo = Submission(
+        kind=SubmissionKind.PHOTO,
+        source=Source("photo"),
+        received_at="2024-07-29T04:00:00.000000Z",
+        raw=b"jpeg",
+        blob_sha256="cd" * 32,
+    )
+    decision = Submission(
+        kind=SubmissionKind.DECISION,
+        source=Source("review"),
+        received_at="2024-07-29T04:00:00.000000Z",
+        raw=b"{}",
+        table_id=TableId("010101001.01"),
+        counts=Counts(votes=(5,) + (0,) * (K - 1), null=0),
+        actor="r1",
+    )
+    append(store, log, [sub(0, "010101001.01"), photo, decision, sub(3)])
+    rows = [("0101", 1, "Mun 1", "m1"), ("", -1, "", "n"), ("01", 0, "State 1", "s1")]
+    with store.write() as conn:
+        store.put_region_results(conn, rows)
+    with store.snapshot() as conn:
+        assert store.seqs_by_blob("cd" * 32, conn) == [1]
+        assert store.seqs_by_blob("ef" * 32, conn) == []
+        versions = store.versions(["010101001.01", "010101001.02"], conn)
+        assert [(v.seq, v.decision) for v in versions["010101001.01"]] == [(0, False), (2, True)]
+        assert list(versions) == ["010101001.01"]
+        assert store.all_region_results(conn) == sorted((lv, c, n, d) for c, lv, n, d in rows)
+        assert store.disclosed_entries(conn) == set()
+        logged = store.submission(2, conn)
+        assert logged.kind == "decision" and logged.actor == "r1" and logged.channel == "review"
+        assert logged.counts == decision.counts and store.submission(1, conn).blob_sha256 == "cd" * 32
+        assert store.leaves(1, 3, conn) == [s.leaf for s in store.iter_submissions(conn)][1:3]
 
 
 def test_migrate_is_idempotent(db_url: str) -> None:

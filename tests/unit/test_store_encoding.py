@@ -8,7 +8,8 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from actas.adapters.store.sql import _counts_json, pack_votes
+from actas.adapters.store.rows import counts_json as _counts_json
+from actas.adapters.store.rows import pack_votes
 from actas.core.model import Counts
 
 

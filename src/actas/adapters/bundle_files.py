@@ -25,9 +25,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
-from sqlalchemy import Connection, select
-
-from actas.adapters.store import SqlStore, people_schema, schema
+from actas.adapters.store.protocol import Store
 from actas.adapters.tlog import Log
 from actas.core.audit import trail
 from actas.core.bundle import format as b
@@ -63,10 +61,17 @@ class BlobSource(Protocol):
 class Exportable(Protocol):
     """What the exporter needs of the app's service: its store, election, log and clock."""
 
-    store: SqlStore
-    election: Election
-    log: Log
-    clock: Callable[[], str]
+    @property
+    def store(self) -> Store[Any]: ...
+
+    @property
+    def election(self) -> Election: ...
+
+    @property
+    def log(self) -> Log: ...
+
+    @property
+    def clock(self) -> Callable[[], str]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,18 +192,16 @@ def _write(
     mappings = builtin_mapping_texts(election)
     for name, text in mappings.items():
         w.put(f"{b.MAPPINGS_DIR}/{name}.toml", text.encode("utf-8"))
-    with store.read() as conn:
-        if not store.is_sqlite:  # one snapshot for every read below
-            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+    with store.snapshot() as conn:  # one state of the store for every read below
         size = store.size(conn)
         root_hash = merkle.root(size, store.node_reader(conn))
         note = _checkpoint(service, size, root_hash)
-        disclosed = people_schema.disclosed_entries(conn)
+        disclosed = store.disclosed_entries(conn)
         audit_leaves: list[trail.AuditLeaf] = []
         subs = _audit_leaves(store.iter_submissions(conn), audit_leaves)
         blob_ids = _leaves_and_submissions(w, election, subs, disclosed)
         results = store.table_results(conn)
-        regions = _region_results(conn, election)
+        regions = _region_results(store.all_region_results(conn), election)
     w.put(b.CHECKPOINT, note.encode("utf-8"))
     _audits(w, election, audit_leaves, results)
     w.put(b.TABLES_JSON, b.json_lines(b.table_json(election, r) for r in results))
@@ -292,13 +295,13 @@ def _leaves_and_submissions(
     return blob_ids
 
 
-def _region_results(conn: Connection, election: Election) -> list[dict[str, Any]]:
-    """The published regional results (national first, then each level by code)."""
-    c = schema.region_results.c
-    rows = conn.execute(select(c.level, c.code, c.name, c.data).order_by(c.level, c.code)).all()
+def _region_results(
+    rows: Sequence[tuple[int, str, str, str]], election: Election
+) -> list[dict[str, Any]]:
+    """The published regional results (national first, then each level by code) from
+    the store's (level, code, name, packed tally) rows."""
     return [
-        tally_to_json(election, unpack(str(r.code), str(r.data)), {str(r.code): str(r.name)})
-        for r in rows
+        tally_to_json(election, unpack(code, data), {code: name}) for _, code, name, data in rows
     ]
 
 

@@ -1,4 +1,4 @@
-"""The append-only transparency log over the SQL store.
+"""The append-only transparency log over a store (``actas.adapters.store.LogStore``).
 
 Leaves are the canonical bytes of submissions (``leaf``); the tree is kept as
 perfect subtree hashes (``merkle``); checkpoints are signed notes
@@ -13,9 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection
-
-from actas.adapters.store import SqlStore
+from actas.adapters.store.protocol import LogStore
 from actas.core.errors import NotFound, ProofError, StoreError
 from actas.core.log import checkpoint as cp
 from actas.core.log import merkle
@@ -26,7 +24,14 @@ __all__ = ["Log"]
 
 
 class Log:
-    def __init__(self, store: SqlStore, election: Election, origin: str, keys_dir: Path) -> None:
+    """The log of one election: appending leaves, its root, signed checkpoints, proofs.
+
+    ``store`` is any :class:`LogStore`: the SQL store, or the in-memory fake in tests.
+    """
+
+    def __init__(
+        self, store: LogStore[Any], election: Election, origin: str, keys_dir: Path
+    ) -> None:
         self.store = store
         self.election = election
         self._origin = origin
@@ -74,11 +79,11 @@ class Log:
 
     def append(
         self,
-        conn: Connection,
+        conn: Any,
         subs: Sequence[Submission],
         identities: Sequence[str] | None = None,
     ) -> list[int]:
-        """Append inside the caller's write transaction (atomic with the submissions).
+        """Append inside the caller's ``store.write()`` (atomic with the submissions).
         ``identities``: each submission's ``identity()``, when the caller has them."""
         leaves = encode_leaves(self.election.id, subs)
         return self.store.append(conn, subs, leaves, identities)

@@ -9,8 +9,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from actas.adapters.store.sql import LoggedSubmission
 from actas.core.log import merkle
+from actas.core.log.entry import LoggedSubmission
 from actas.core.log.leaf import decode_leaf
 from actas.core.model import Election
 from actas.core.results.agreement import grade
