@@ -265,11 +265,16 @@ def test_region_names_and_search(store: Store) -> None:
 def test_a_failed_write_leaves_nothing_behind(store: Store, log: Log) -> None:
     append(store, log, [sub(i, "010101001.01") for i in range(3)])
     root = log.root()
-    with pytest.raises(RuntimeError), store.write() as conn:
-        log.append(conn, [sub(i, "010101001.02") for i in range(3, 70)])
-        store.set_meta("k", "lost", conn)
-        store.upsert_registry(conn, {"010101001.02": 5})
-        raise RuntimeError("the caller fails half way")
+
+    def fail_half_way() -> None:
+        with store.write() as conn:
+            log.append(conn, [sub(i, "010101001.02") for i in range(3, 70)])
+            store.set_meta("k", "lost", conn)
+            store.upsert_registry(conn, {"010101001.02": 5})
+            raise RuntimeError("the caller fails half way")
+
+    with pytest.raises(RuntimeError):
+        fail_half_way()
     assert store.size() == 3 and log.root() == root
     assert store.get_meta("k") is None and store.registry() == {}
     assert append(store, log, [sub(i) for i in range(3, 5)]) == [3, 4]  # no gap
@@ -310,7 +315,9 @@ def test_blobs_versions_and_the_bundle_reads(store: Store, log: Log) -> None:
         assert store.disclosed_entries(conn) == set()
         logged = store.submission(2, conn)
         assert logged.kind == "decision" and logged.actor == "r1" and logged.channel == "review"
-        assert logged.counts == decision.counts and store.submission(1, conn).blob_sha256 == "cd" * 32
+        assert (
+            logged.counts == decision.counts and store.submission(1, conn).blob_sha256 == "cd" * 32
+        )
         assert store.leaves(1, 3, conn) == [s.leaf for s in store.iter_submissions(conn)][1:3]
 
 
