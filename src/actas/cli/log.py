@@ -7,19 +7,31 @@ from typing import Annotated
 
 import typer
 
-from actas.cli.support import HomeOpt, friendly, print_json, service
+from actas.cli.support import HomeOpt, err, friendly, print_json, service
+from actas.cli.witness import witnesses_app
 
 __all__ = ["log_app"]
 
 log_app = typer.Typer(help="The transparency log: checkpoints and proofs.", no_args_is_help=True)
+log_app.add_typer(witnesses_app, name="witnesses")
 
 
 @log_app.command("checkpoint")
 @friendly
-def log_checkpoint(home: HomeOpt = None) -> None:
-    """Sign and publish a checkpoint of the whole log."""
+def log_checkpoint(
+    home: HomeOpt = None,
+    timeout: Annotated[
+        float, typer.Option(help="Seconds to wait for each witness (see 'log witnesses').")
+    ] = 5.0,
+) -> None:
+    """Sign and publish a checkpoint of the whole log, cosigned by the witnesses that answer."""
+    from actas.app.witnessing import collect
+
     with service(home) as svc:
-        sys.stdout.write(svc.log.publish_checkpoint(svc.clock()))
+        note, asked = collect(svc, svc.log.publish_checkpoint(svc.clock()), timeout=timeout)
+    sys.stdout.write(note)
+    for a in asked:
+        err.print(f"witness {a.name}: {a.detail}", highlight=False, markup=False)
 
 
 @log_app.command("prove")

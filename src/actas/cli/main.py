@@ -32,6 +32,7 @@ from actas.cli.audits import audit_app, quickcount_app
 from actas.cli.log import log_app
 from actas.cli.people import users_app
 from actas.cli.support import HomeOpt, JsonOpt, err, friendly, out, print_json, service, settings
+from actas.cli.witness import witness_app
 from actas.core.errors import InputError
 
 __all__ = ["app"]
@@ -306,6 +307,14 @@ def verify_(
     workers: Annotated[
         int, typer.Option(help="Processes decoding leaves and re-reading rows (1: none).")
     ] = 1,
+    witness: Annotated[
+        list[str] | None,
+        typer.Option("--witness", help="A witness's cosignature key (text or file); repeatable."),
+    ] = None,
+    quorum: Annotated[
+        int | None,
+        typer.Option(help="How many --witness keys must have cosigned (default: all of them)."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Recompute everything in a bundle from its leaves and check it; exit 6 if anything fails."""
@@ -326,12 +335,17 @@ def verify_(
             out.print(f"... and {report.total_failures - len(report.failures)} more failures")
         if report.ok:
             out.print(f"OK: the bundle holds (tree size {report.size}, root {report.root})")
+    if witness or quorum:
+        from actas.cli.verify_witnesses import check_witnesses
+
+        check_witnesses(folder, witness or [], quorum, as_json=as_json)
     if not report.ok:
         first = report.failures[0]
         raise VerificationError(f"{report.total_failures} check(s) failed; first: {first}")
 
 
 app.add_typer(log_app, name="log")
+app.add_typer(witness_app, name="witness")
 analysis_cli.register(app)  # actas claims …, actas analyse
 photos_cli.register(app)  # actas ingest, enqueue, worker, jobs
 app.add_typer(audit_app, name="audit")

@@ -1,0 +1,92 @@
+"""``actas witness …`` (run a witness) and ``actas log witnesses …`` (the log's witnesses)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from actas.cli.support import HomeOpt, friendly, out, settings
+
+__all__ = ["witness_app", "witnesses_app"]
+
+witness_app = typer.Typer(
+    help="Run a C2SP tlog-witness that cosigns other logs' checkpoints.", no_args_is_help=True
+)
+witnesses_app = typer.Typer(
+    help="The witnesses this log asks to cosign its checkpoints.", no_args_is_help=True
+)
+
+FolderOpt = Annotated[
+    Path, typer.Option("--folder", help="The witness's folder: key, state, evidence.")
+]
+NameOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--name", help="The witness's key name (a schema-less URL); needed the first time."
+    ),
+]
+
+
+@witness_app.command("key")
+@friendly
+def witness_key(folder: FolderOpt = Path("witness-data"), name: NameOpt = None) -> None:
+    """Print the witness's public key (a cosignature vkey), making the key the first time."""
+    from actas.adapters.witness_files import WitnessFolder
+    from actas.core.log.cosignature import CosignatureVerifier
+
+    signer = WitnessFolder(folder).signer(name)
+    sys.stdout.write(CosignatureVerifier.from_signer(signer).to_text() + "\n")
+
+
+@witness_app.command("serve")
+@friendly
+def witness_serve(
+    log: Annotated[
+        list[str],
+        typer.Option("--log", help="A log's verifier key (text or file) to witness; repeatable."),
+    ],
+    folder: FolderOpt = Path("witness-data"),
+    name: NameOpt = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port to listen on.")] = 8021,
+    prefix: Annotated[str, typer.Option(help="URL prefix before /add-checkpoint.")] = "",
+) -> None:
+    """Serve POST <prefix>/add-checkpoint: cosign consistent checkpoints, refuse forks."""
+    from actas.app.witness import Witness, read_log_keys
+
+    witness = Witness(folder, read_log_keys(log), name)
+    server = witness.server(host, port, prefix)
+    out.print(f"witness {witness.vkey}", highlight=False)
+    out.print(f"listening on {server.url}{prefix.rstrip('/')}/add-checkpoint", highlight=False)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        server.stop()
+
+
+@witnesses_app.command("add")
+@friendly
+def witnesses_add(
+    name: Annotated[str, typer.Argument(help="A name for this witness (used in reports).")],
+    url: Annotated[str, typer.Argument(help="Its submission URL (before /add-checkpoint).")],
+    vkey: Annotated[str, typer.Argument(help="Its cosignature verifier key.")],
+    home: HomeOpt = None,
+) -> None:
+    """Ask this witness to cosign every checkpoint from now on."""
+    from actas.app.witnessing import add_witness
+
+    entry = add_witness(settings(home).home, name, url, vkey)
+    out.print(f"witness {entry.name} at {entry.url}: {entry.vkey}", highlight=False)
+
+
+@witnesses_app.command("list")
+@friendly
+def witnesses_list(home: HomeOpt = None) -> None:
+    """The witnesses asked to cosign, with the size each last cosigned."""
+    from actas.app.witnessing import load_witnesses
+
+    for e in load_witnesses(settings(home).home):
+        out.print(f"{e.name}\t{e.url}\t{e.vkey}\tsize {e.size}", highlight=False)
