@@ -214,6 +214,12 @@ class LogTables(Database):
                     )
                 )
 
+    def set_checkpoint_note(self, size: int, note: str) -> None:
+        with self.write() as conn:
+            conn.execute(
+                s.checkpoints.update().where(s.checkpoints.c.size == size).values(note=note)
+            )
+
     def checkpoint(self, size: int | None = None) -> tuple[int, bytes, str, str] | None:
         with self.read() as conn:
             q = select(s.checkpoints)

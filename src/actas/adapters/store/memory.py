@@ -242,6 +242,13 @@ class MemoryStore:
         with self.write() as conn:
             self._check(conn, write=True).checkpoints.setdefault(size, (root, note, created_at))
 
+    def set_checkpoint_note(self, size: int, note: str) -> None:
+        with self.write() as conn:
+            stored = self._check(conn, write=True).checkpoints
+            if size in stored:
+                root, _, created_at = stored[size]
+                stored[size] = (root, note, created_at)
+
     def checkpoint(self, size: int | None = None) -> tuple[int, bytes, str, str] | None:
         stored = self._state.checkpoints
         if size is None:

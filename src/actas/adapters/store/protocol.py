@@ -96,6 +96,10 @@ class LogStore(Transactions[C], Protocol[C]):
         """Store a signed checkpoint; the first one of a size wins."""
         ...
 
+    def set_checkpoint_note(self, size: int, note: str) -> None:
+        """Replace the note of size ``size``: the same checkpoint with more cosignatures."""
+        ...
+
     def checkpoint(self, size: int | None = None) -> tuple[int, bytes, str, str] | None:
         """(size, root, note, created at) of the latest checkpoint, or of ``size``."""
         ...
