@@ -16,7 +16,6 @@ tallied) when ``ocr=True``.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -25,18 +24,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, or_, select
-
 from actas.adapters.blobs import BlobStore, open_blobs
 from actas.adapters.photo import reader as photoread
-from actas.adapters.photo.imaging import Limits
+from actas.adapters.photo.imaging import Limits, strip_metadata
 from actas.adapters.photo.reader import PhotoReading, find_photos, read_photo
-from actas.adapters.store import schema
+from actas.adapters.store import photos
+from actas.adapters.store.photos import Connection, PhotoRecord
 from actas.app.service import Service
-from actas.core.errors import ActasError, InputError
-from actas.core.model import Counts, Finding, Severity, Source, Submission, SubmissionKind, TableId
+from actas.core.errors import ActasError, InputError, NotFound
+from actas.core.model import Finding, Severity, Submission
 from actas.core.payload import Payload, get_format
 from actas.core.results import rules
+from actas.core.results.photo_intake import PhotoRead, Receipt, photo_submission
 from actas.core.results.reconcile import Version
 
 __all__ = [
@@ -93,62 +92,19 @@ class Ingestor:
     def submission(
         self, reading: PhotoReading, claimed: str | None, actor: str, channel: str
     ) -> tuple[Submission, Payload | None]:
-        findings: list[Finding] = []
-        payload = None
-        counts = None
-        table: TableId | None = None
-        if reading.error:
-            findings.append(Finding("photo.unreadable", Severity.ERROR, reading.error))
-        elif reading.payload is None:
-            findings.append(
-                Finding("photo.no_qr", Severity.WARNING, "no readable QR code: needs transcription")
-            )
-        else:
-            payload = self.fmt.parse(reading.payload)
-            table = payload.table_id
-            counts = Counts(
-                votes=self.svc.election.votes_from_options(payload.options),
-                options=payload.options,
-                null=payload.null,
-                invalid=payload.invalid,
-            )
-            findings.extend(rules.check(table, counts, self.ctx))
-        for _text, reason in reading.rejected:
-            findings.append(
-                Finding("payload.invalid", Severity.WARNING, f"a QR code did not parse: {reason}")
-            )
-        if claimed and table and claimed != table:
-            findings.append(
-                Finding(
-                    "photo.table_mismatch",
-                    Severity.ERROR,
-                    f"the photo was sent for table {claimed} but its QR says {table}",
-                    table,
-                )
-            )
-        meta: dict[str, Any] = {"format": reading.format or "unknown", "size": reading.size}
-        if claimed:
-            meta["claimed_table"] = claimed
-        sub = Submission(
-            kind=SubmissionKind.PHOTO,
-            source=Source(channel, reading.name[:200]),
-            received_at=self.received_at,
-            raw=reading.payload or b"",
-            table_id=table or (TableId(claimed) if claimed and self._valid_id(claimed) else None),
-            counts=counts,
-            findings=tuple(findings),
-            blob_sha256=reading.sha256,
-            actor=actor,
-            meta=meta,
+        """The submission of one read photo, and its parsed payload
+        (:func:`actas.core.results.photo_intake.photo_submission`)."""
+        photo = PhotoRead(
+            name=reading.name,
+            sha256=reading.sha256,
+            size=reading.size,
+            payload=reading.payload,
+            format=reading.format,
+            rejected=tuple(reason for _text, reason in reading.rejected),
+            error=reading.error,
         )
-        return sub, payload
-
-    def _valid_id(self, table_id: str) -> bool:
-        try:
-            self.svc.election.scheme.split(table_id)
-        except ValueError:
-            return False
-        return True
+        receipt = Receipt(self.received_at, channel, actor, claimed)
+        return photo_submission(photo, receipt, self.fmt, self.ctx)
 
     def write(
         self,
@@ -211,24 +167,22 @@ class Ingestor:
             ]
             subs = [s for s, _ in keep]
             seqs = self.svc.log.append(conn, subs)
-            photo_rows = []
+            records = []
             versions: dict[str, list[Version]] = {}
             for seq, (sub, reading) in zip(seqs, keep, strict=True):
-                photo_rows.append(
-                    {
-                        "sha256": reading.sha256,
-                        "seq": seq,
-                        "table_id": sub.table_id,
-                        "phash": _signed(reading.phash),
-                        "width": reading.width,
-                        "height": reading.height,
-                        "format": reading.format,
-                        "stage": reading.stage,
-                        "decode_ms": int(reading.ms),
-                        "public_sha256": None,
-                        "capture": json.dumps(reading.capture, sort_keys=True, default=str),
-                        "ocr": None,
-                    }
+                records.append(
+                    PhotoRecord(
+                        sha256=reading.sha256,
+                        seq=seq,
+                        table_id=sub.table_id,
+                        phash=reading.phash,
+                        width=reading.width,
+                        height=reading.height,
+                        format=reading.format,
+                        stage=reading.stage,
+                        decode_ms=int(reading.ms),
+                        capture=reading.capture,
+                    )
                 )
                 if sub.table_id and sub.counts is not None:
                     versions.setdefault(sub.table_id, []).append(
@@ -237,9 +191,9 @@ class Ingestor:
                 for f in sub.findings:
                     summary.findings[f.code] = summary.findings.get(f.code, 0) + 1
             misfiled = self._misfiled(conn, seqs, keep)
-            conn.execute(insert(schema.photos), photo_rows)
+            photos.add_photos(conn, records)
             if misfiled:
-                conn.execute(insert(schema.findings), misfiled)
+                photos.add_findings(conn, misfiled)
                 summary.findings["photo.duplicate_elsewhere"] = summary.findings.get(
                     "photo.duplicate_elsewhere", 0
                 ) + len(misfiled)
@@ -256,36 +210,20 @@ class Ingestor:
             return list(pool.map(self.blobs.put, datas))
 
     def _misfiled(
-        self, conn: Any, seqs: Sequence[int], keep: Sequence[tuple[Submission, PhotoReading]]
-    ) -> list[dict[str, Any]]:
+        self, conn: Connection, seqs: Sequence[int], keep: Sequence[tuple[Submission, PhotoReading]]
+    ) -> list[tuple[int, Finding]]:
         """Findings for the same picture (re-encoded or resized: a perceptual hash within
         4 bits) already received for another table."""
-        rows: list[dict[str, Any]] = []
+        out: list[tuple[int, Finding]] = []
         mine = [
             (seq, s, r)
             for seq, (s, r) in zip(seqs, keep, strict=True)
             if r.phash is not None and s.table_id
         ]
         if not mine:
-            return rows
-        c = schema.photos.c
-        # candidates share a band of the hash (pigeonhole: 5 bands, at most 4 bits differ),
-        # found through the band indexes instead of reading every photo
-        signed = [_signed(r.phash) for _, _, r in mine]
-        near = or_(
-            *(
-                schema.phash_band(c.phash, band).in_(
-                    sorted({(v >> shift) & mask for v in signed if v is not None})
-                )
-                for band, (shift, mask) in enumerate(schema.PHASH_BANDS)
-            )
-        )
-        known = [
-            (table_id, _unsigned(int(ph)), sha)
-            for table_id, ph, sha in conn.execute(
-                select(c.table_id, c.phash, c.sha256).where(near, c.table_id.is_not(None))
-            )
-        ]  # look-alike sheets share bands: often hundreds of candidates per photo
+            return out
+        # look-alike sheets share bands: often hundreds of candidates per photo
+        known = photos.look_alikes(conn, [r.phash for _, _, r in mine if r.phash is not None])
         for seq, sub, reading in mine:
             assert reading.phash is not None
             for table_id, ph, sha in known:
@@ -293,18 +231,13 @@ class Ingestor:
                     continue
                 if table_id == sub.table_id or sha == reading.sha256:
                     continue
-                rows.append(
-                    {
-                        "seq": seq,
-                        "table_id": sub.table_id,
-                        "code": "photo.duplicate_elsewhere",
-                        "severity": "error",
-                        "message": f"the same picture ({sha[:12]}…) was sent for table {table_id}",
-                        "fields": "",
-                    }
+                message = f"the same picture ({sha[:12]}…) was sent for table {table_id}"
+                finding = Finding(
+                    "photo.duplicate_elsewhere", Severity.ERROR, message, sub.table_id
                 )
+                out.append((seq, finding))
                 break
-        return rows
+        return out
 
 
 def _logged_photos(svc: Service) -> frozenset[str]:
@@ -312,41 +245,27 @@ def _logged_photos(svc: Service) -> frozenset[str]:
     same transaction as their leaves (a hint for skipping early; :meth:`Ingestor.write`
     still checks every identity inside its own transaction)."""
     with svc.store.read() as conn:
-        return frozenset(conn.execute(select(schema.photos.c.sha256)).scalars())
-
-
-def _signed(v: int | None) -> int | None:
-    if v is None:
-        return None
-    return v - (1 << 64) if v >= 1 << 63 else v
-
-
-def _unsigned(v: int) -> int:
-    return v + (1 << 64) if v < 0 else v
+        return photos.logged_photos(conn)
 
 
 def public_copy(svc: Service, sha256: str, blobs: BlobStore | None = None) -> str | None:
     """The blob name of the photo's public derivative (no EXIF/GPS, at most 1600 px),
     made on first request and recorded in ``photos.public_sha256``; None when the
     photo is unknown or cannot be opened safely."""
-    from sqlalchemy import update
-
-    from actas.adapters.photo.imaging import strip_metadata
-
-    c = schema.photos.c
-    with svc.store.read() as conn:
-        row = conn.execute(select(c.public_sha256).where(c.sha256 == sha256)).first()
-    if row is None:
+    try:
+        with svc.store.read() as conn:
+            known = photos.public_sha256(conn, sha256)
+    except NotFound:
         return None
-    if row[0]:
-        return str(row[0])
+    if known:
+        return known
     blobs = blobs or open_blobs(svc.settings.blobs, svc.settings.s3_endpoint)
     try:
         public = blobs.put(strip_metadata(blobs.get(sha256)))
     except ActasError:
         return None
     with svc.store.write() as conn:
-        conn.execute(update(schema.photos).where(c.sha256 == sha256).values(public_sha256=public))
+        photos.set_public_sha256(conn, sha256, public)
     return public
 
 

@@ -55,14 +55,14 @@ import procrastinate
 from procrastinate import exceptions as pq_exceptions
 from procrastinate import jobs as pq_jobs
 from procrastinate import types as pq_types
-from procrastinate.schema import SchemaManager
 
 from actas.adapters.blobs import BlobStore, open_blobs
 from actas.adapters.photo.imaging import Limits
 from actas.adapters.photo.reader import find_photos, read_photo
-from actas.adapters.store import open_store
+from actas.adapters.store import jobs, open_store
+from actas.adapters.store.jobs import conninfo
 from actas.app.photos.ingest import Ingestor, IngestSummary
-from actas.app.photos.uploads import DECODE_TASK, queue_transcription
+from actas.app.photos.tasks import CHECKPOINT, DECODE, PHOTOS, PRUNE, RETALLY, RETRY_STALLED, SIGNER
 from actas.app.service import Service, utcnow
 from actas.app.settings import Settings
 from actas.core.errors import InputError, StoreError
@@ -76,17 +76,10 @@ __all__ = [
     "enqueue_photo",
     "ensure_schema",
     "make_app",
+    "queue_transcription",
     "request_checkpoint",
 ]
 
-PHOTOS = "photos"
-SIGNER = "signer"
-DECODE = DECODE_TASK  # "actas.decode_photo"
-RETALLY = "actas.retally"
-CHECKPOINT = "actas.publish_checkpoint"
-RETRY_STALLED = "actas.retry_stalled_jobs"
-PRUNE = "actas.prune_jobs"
-_SCHEMA_LOCK = 0x41637471  # advisory lock: one process applies the queue schema
 _DEFER_BATCH = 500
 
 log = logging.getLogger("actas.app.photos.queue")
@@ -105,29 +98,21 @@ class QueueOptions:
     stalled_cron: str = "* * * * * */5"  # when workers defer retry_stalled_jobs (seconds last)
 
 
-def conninfo(database_url: str) -> str:
-    """The libpq URL of the store's database; the queue needs PostgreSQL."""
-    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
-        if database_url.startswith(prefix):
-            return "postgresql://" + database_url[len(prefix) :]
-    raise InputError(
-        "the job queue needs PostgreSQL: set ACTAS_DATABASE_URL=postgresql://… "
-        "(or 'actas init --db postgresql://…')"
-    )
-
-
 def ensure_schema(settings: Settings) -> None:
     """Create procrastinate's tables in the store's database unless they exist."""
-    import psycopg
+    jobs.ensure_schema(settings.database_url)
 
-    with psycopg.connect(conninfo(settings.database_url), autocommit=True) as conn:
-        conn.execute("SELECT pg_advisory_lock(%s)", (_SCHEMA_LOCK,))
-        try:
-            row = conn.execute("SELECT to_regclass('procrastinate_jobs')").fetchone()
-            if row is None or row[0] is None:
-                conn.execute(SchemaManager.get_schema())
-        finally:
-            conn.execute("SELECT pg_advisory_unlock(%s)", (_SCHEMA_LOCK,))
+
+def queue_transcription(svc: Service, sha256: str, seq: int, table_id: str | None) -> None:
+    """Put a decoded photo without a readable QR in the transcription queue (a worker's
+    call, as the web path does at once when it decodes itself)."""
+    from actas.app.people.accounts import People
+    from actas.app.people.transcription import Transcription
+
+    # queueing needs no pseudonym: no server secret is read (workers do not hold it)
+    tasks = Transcription(People(svc, secret=b""))
+    with svc.store.write() as conn:
+        tasks.enqueue(conn, sha256, seq, table_id, "no_qr")
 
 
 class _Runtime:
@@ -220,9 +205,7 @@ def app_with_runtime(
     settings: Settings, options: QueueOptions
 ) -> tuple[procrastinate.App, _Runtime]:
     """The App and what its tasks hold in this process (a worker closes it at exit)."""
-    app = procrastinate.App(
-        connector=procrastinate.PsycopgConnector(conninfo=conninfo(settings.database_url))
-    )
+    app = procrastinate.App(connector=jobs.connector(settings.database_url))
     rt = _Runtime(settings, options)
     retry = procrastinate.RetryStrategy(
         max_attempts=options.max_attempts, exponential_wait=options.backoff

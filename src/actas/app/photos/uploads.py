@@ -42,12 +42,11 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, select, text
-
 from actas.adapters.blobs import BlobStore, open_blobs
 from actas.adapters.extras import require
-from actas.adapters.store import LoggedSubmission, SqlStore
-from actas.adapters.store import schema as tables
+from actas.adapters.store import LoggedSubmission, SqlStore, jobs
+from actas.adapters.store.photos import Connection, find_receipt
+from actas.app.photos.tasks import DECODE
 from actas.app.service import Service
 from actas.app.settings import Settings
 from actas.core.errors import InputError
@@ -65,12 +64,10 @@ __all__ = [
     "pending",
     "pending_of",
     "public_error",
-    "queue_transcription",
     "received_photo",
 ]
 
 RECEIVED = "photo.received"
-DECODE_TASK = "actas.decode_photo"  # actas.app.photos.queue.DECODE (that module imports this one)
 
 
 def received_photo(sub: LoggedSubmission) -> str | None:
@@ -133,49 +130,15 @@ def public_error(error: str) -> str:
 def decode_failures(conn: Connection, shas: Sequence[str]) -> dict[str, dict[str, Any]]:
     """Photo SHA-256 -> ``{"job_id", "error"}`` for photos whose last decode job failed
     for good (none queued or running again). Empty without the queue's tables."""
-    if not shas or conn.dialect.name != "postgresql":
-        return {}
-    if conn.execute(text("SELECT to_regclass('procrastinate_jobs')")).scalar() is None:
-        return {}
-    rows = conn.execute(
-        text(
-            "SELECT args->>'sha256', id, status::text FROM procrastinate_jobs"
-            " WHERE task_name = :task AND args->>'sha256' = ANY(:shas) ORDER BY id"
-        ),
-        {"task": DECODE_TASK, "shas": list(shas)},
-    ).all()
-    last: dict[str, tuple[int, str]] = {}
-    for sha, job_id, status in rows:  # the latest job of each photo decides
-        last[str(sha)] = (int(job_id), str(status))
+    last = jobs.latest_jobs(conn, DECODE, shas)  # the latest job of each photo decides
     failed = {sha: job_id for sha, (job_id, status) in last.items() if status == "failed"}
     if not failed:
         return {}
-    c = tables.job_errors.c
-    errors: dict[int, str] = {}
-    q = select(c.job_id, c.error).where(c.job_id.in_(list(failed.values()))).order_by(c.id)
-    for job_id, error in conn.execute(q):
-        errors[int(job_id)] = str(error)  # the last attempt's
+    errors = jobs.last_errors(conn, list(failed.values()))
     return {
         sha: {"job_id": job_id, "error": public_error(errors.get(job_id, ""))}
         for sha, job_id in failed.items()
     }
-
-
-def find_receipt(conn: Connection, sha256: str, claimed_table: str | None) -> int | None:
-    """The leaf index of the receipt already logged for this photo among the receipts of the claimed table
-    (or of uploads that claimed none), if any."""
-    c = tables.submissions.c
-    where = c.table_id == claimed_table if claimed_table else c.table_id.is_(None)
-    q = (
-        select(c.seq, c.raw)
-        .where(where, c.kind == str(SubmissionKind.EVENT), c.channel == "photo")
-        .order_by(c.seq)
-    )
-    needle = f'"photo":"{sha256}"'.encode("ascii")
-    for seq, raw in conn.execute(q):
-        if needle in bytes(raw):
-            return int(seq)
-    return None
 
 
 def _known(
@@ -198,26 +161,12 @@ def _known(
     return None
 
 
-def queue_transcription(svc: Service, sha256: str, seq: int, table_id: str | None) -> None:
-    """Put a decoded photo without a readable QR in the transcription queue (a worker's
-    call, as the web path does at once when it decodes itself)."""
-    from actas.app.people.accounts import People
-    from actas.app.people.transcription import Transcription
-
-    # queueing needs no pseudonym: no server secret is read (workers do not hold it)
-    tasks = Transcription(People(svc, secret=b""))
-    with svc.store.write() as conn:
-        tasks.enqueue(conn, sha256, seq, table_id, "no_qr")
-
-
 class QueuedUploads:
     """What a web process holds to queue uploads: the blob store and a small job pool."""
 
     def __init__(self, settings: Settings) -> None:
         require("postgres", "ACTAS_QUEUE=on (the job queue)")
-        from actas.app.photos import queue
-
-        queue.conninfo(settings.database_url)  # the queue needs PostgreSQL: say so at start
+        jobs.conninfo(settings.database_url)  # the queue needs PostgreSQL: say so at start
         self.settings = settings
         self.blobs: BlobStore = open_blobs(settings.blobs, settings.s3_endpoint)
         self._app: procrastinate.App | None = None
@@ -227,19 +176,11 @@ class QueuedUploads:
     def _jobs(self) -> procrastinate.App:
         with self._lock:
             if self._app is None:
-                import psycopg_pool
-
                 from actas.app.photos import queue
 
-                queue.ensure_schema(self.settings)
+                jobs.ensure_schema(self.settings.database_url)
                 app = queue.make_app(self.settings)
-                pool = psycopg_pool.ConnectionPool(
-                    queue.conninfo(self.settings.database_url),
-                    min_size=1,
-                    max_size=4,
-                    open=False,
-                    check=psycopg_pool.ConnectionPool.check_connection,
-                )
+                pool = jobs.connection_pool(self.settings.database_url, max_size=4)
                 app.open(pool)
                 pool.open(wait=True)
                 self._pool = pool

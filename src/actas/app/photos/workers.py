@@ -20,8 +20,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from actas.adapters.store import open_store
-from actas.app.photos.queue import QueueOptions, app_with_runtime, conninfo, ensure_schema
+from actas.adapters.store import jobs, open_store
+from actas.app.photos.queue import QueueOptions, app_with_runtime, ensure_schema
 from actas.app.settings import Settings
 
 __all__ = ["job_status", "retry_failed", "run_worker"]
@@ -121,35 +121,24 @@ def _supervise(
 
 def job_status(settings: Settings, failed_limit: int = 50) -> dict[str, Any]:
     """Jobs by task and status, and the failed ones (dead letters) with their errors."""
-    import psycopg
-
     store = open_store(settings.database_url)
     try:
-        with psycopg.connect(conninfo(settings.database_url)) as conn:
-            counts = conn.execute(
-                "SELECT task_name, status::text, count(*) FROM procrastinate_jobs"
-                " GROUP BY 1, 2 ORDER BY 1, 2"
-            ).fetchall()
-            failed = conn.execute(
-                "SELECT id, task_name, args::text, attempts FROM procrastinate_jobs"
-                " WHERE status = 'failed' ORDER BY id LIMIT %s",
-                (failed_limit,),
-            ).fetchall()
-        errors = store.job_errors([int(r[0]) for r in failed])
+        counts, failed = jobs.job_rows(settings.database_url, failed_limit)
+        errors = store.job_errors([job_id for job_id, _, _, _ in failed])
     finally:
         store.close()
     by_task: dict[str, dict[str, int]] = {}
     for task, status, n in counts:
-        by_task.setdefault(str(task), {})[str(status)] = int(n)
+        by_task.setdefault(task, {})[status] = n
     return {
         "tasks": by_task,
         "failed": [
             {
-                "job_id": int(job_id),
-                "task": str(task),
+                "job_id": job_id,
+                "task": task,
                 "args": json.loads(args),
-                "attempts": int(attempts),
-                "errors": errors.get(int(job_id), []),
+                "attempts": attempts,
+                "errors": errors.get(job_id, []),
             }
             for job_id, task, args, attempts in failed
         ],
@@ -159,15 +148,4 @@ def job_status(settings: Settings, failed_limit: int = 50) -> dict[str, Any]:
 def retry_failed(settings: Settings, job_ids: Sequence[int] | None = None) -> int:
     """Put failed jobs back in the queue (after fixing what made them fail): every one,
     or only ``job_ids`` (those that are not failed are left alone)."""
-    import psycopg
-
-    sql = (
-        "SELECT procrastinate_retry_job_v2(id, now(), NULL, NULL, NULL)"
-        " FROM procrastinate_jobs WHERE status = 'failed'"
-    )
-    with psycopg.connect(conninfo(settings.database_url), autocommit=True) as conn:
-        if job_ids is None:
-            rows = conn.execute(sql).fetchall()
-        else:
-            rows = conn.execute(sql + " AND id = ANY(%s)", ([int(i) for i in job_ids],)).fetchall()
-    return len(rows)
+    return jobs.retry_failed_jobs(settings.database_url, job_ids)

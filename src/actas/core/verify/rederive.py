@@ -32,6 +32,7 @@ from actas.core.log.leaf import inline_raw
 from actas.core.model import Counts, Election
 from actas.core.payload import PayloadFormat, get_format
 from actas.core.results import rules
+from actas.core.results.photo_intake import payload_counts
 from actas.core.results.reconcile import Version
 from actas.core.verify import replay
 
@@ -441,12 +442,7 @@ class Rederive:
                     "photo.payload", where, f"the logged QR payload does not parse: {exc}"
                 )
                 return pub.counts
-            counts = Counts(
-                votes=self.election.votes_from_options(p.options),
-                options=p.options,
-                null=p.null,
-                invalid=p.invalid,
-            )
+            counts = payload_counts(self.election, p)  # as the photo was ingested
             if pub.table_id != p.table_id:
                 message = f"the QR payload gives table {p.table_id}, published {pub.table_id}"
                 self.cmp.fail("record.table_mismatch", where, message)
