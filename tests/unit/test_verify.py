@@ -44,7 +44,7 @@ def test_a_fresh_bundle_verifies(small: Built) -> None:
 
 def test_verify_imports_no_adapter() -> None:
     allowed = {"audit", "bundle", "checkpoint", "compare", "errors", "leaf", "definitions", "merkle",
-               "model", "payload", "reconcile", "rows", "rederive", "render", "replay", "rules",
+               "model", "payload", "photo_intake", "reconcile", "rows", "rederive", "render", "replay", "rules",
                "sealed", "tally", "format", "log", "results", "verify", "procedure"}  # fmt: skip
     for name in ("verify/procedure", "verify/rederive", "bundle/render", "verify/replay",
                  "bundle/compare", "bundle/format"):  # fmt: skip

@@ -9,7 +9,9 @@ checked by the workers before decoding) and completes the rest, so no photo is
 lost and none is logged twice.
 
 A decoded QR text is accepted only if it parses under the election's payload
-format; anything else is a finding on the logged photo, never a result. A photo
+format; anything else is a finding on the logged photo, never a result (how a reading
+becomes a submission is pure: :mod:`actas.core.results.photo_intake`; the photo rows
+and their perceptual hashes are :mod:`actas.adapters.store.photos`). A photo
 without a readable QR can be read by OCR (held for human confirmation, never
 tallied) when ``ocr=True``.
 """
