@@ -8,12 +8,13 @@ from typing import Annotated
 import typer
 
 from actas.cli.support import HomeOpt, err, friendly, print_json, service
-from actas.cli.witness import witnesses_app
+from actas.cli.witness import log_monitor, witnesses_app
 
 __all__ = ["log_app"]
 
 log_app = typer.Typer(help="The transparency log: checkpoints and proofs.", no_args_is_help=True)
 log_app.add_typer(witnesses_app, name="witnesses")
+log_app.command("monitor")(friendly(log_monitor))
 
 
 @log_app.command("checkpoint")

@@ -90,3 +90,44 @@ def witnesses_list(home: HomeOpt = None) -> None:
 
     for e in load_witnesses(settings(home).home):
         out.print(f"{e.name}\t{e.url}\t{e.vkey}\tsize {e.size}", highlight=False)
+
+
+def log_monitor(
+    url: Annotated[str, typer.Argument(help="The log's portal or static mirror (http[s]://…).")],
+    key: Annotated[
+        str | None,
+        typer.Option("--key", help="The log's verifier key (text or file); else pinned at first."),
+    ] = None,
+    folder: Annotated[
+        Path, typer.Option("--folder", help="The monitor's state and evidence.")
+    ] = Path("monitor-data"),
+    witness: Annotated[
+        list[str] | None,
+        typer.Option("--witness", help="A witness's cosignature key to report on; repeatable."),
+    ] = None,
+    quorum: Annotated[
+        int | None, typer.Option(help="Cosignatures required of the --witness keys.")
+    ] = None,
+    every: Annotated[
+        float, typer.Option(help="Poll again every this many seconds (0: once).")
+    ] = 0.0,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for each fetch.")] = 10.0,
+) -> None:
+    """Follow a log: each new checkpoint must extend the last seen; keep evidence if not."""
+    import time
+
+    from actas.app.monitor import Monitor
+    from actas.core.errors import VerificationError
+
+    monitor = Monitor(url, folder, key, witness, quorum, timeout)
+    while True:
+        poll = monitor.poll()
+        out.print(poll.summary(), highlight=False)
+        if poll.observation.evidence is not None:
+            raise VerificationError(f"the log at {url} contradicts itself: {poll.summary()}")
+        if poll.witnesses is not None and not poll.witnesses.ok:
+            missing = ", ".join(w.name for w in poll.witnesses.missing)
+            raise VerificationError(f"checkpoint below the witness quorum; missing: {missing}")
+        if every <= 0:
+            return
+        time.sleep(every)

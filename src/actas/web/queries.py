@@ -8,6 +8,7 @@ nodes, never the whole name list. :class:`Bulk` reads everything once
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -57,8 +58,14 @@ class Snapshot:
     checkpoint: Checkpoint | None
 
     @property
-    def key(self) -> tuple[int, int]:
-        return (self.size, self.checkpoint.size if self.checkpoint else -1)
+    def key(self) -> tuple[int, int, str]:
+        # the note too: witnesses' cosignatures are added to a checkpoint of the same size
+        cp = self.checkpoint
+        return (
+            self.size,
+            cp.size if cp else -1,
+            hashlib.sha256(cp.note.encode()).hexdigest()[:16] if cp else "",
+        )
 
     @property
     def modified(self) -> str:

@@ -58,7 +58,7 @@ class Site:
         self.bundle_dir = bundle_dir
         self._geo: GeoMap | None = None
         self._geo_loaded = False
-        self._top: tuple[tuple[int, int], list[int]] | None = None
+        self._top: tuple[tuple[int, int, str], list[int]] | None = None
         self.colours = {
             c.id: PALETTE[i % len(PALETTE)] for i, c in enumerate(svc.election.candidates)
         }
