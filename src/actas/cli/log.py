@@ -32,7 +32,7 @@ def log_checkpoint(
         note, asked = collect(svc, svc.log.publish_checkpoint(svc.clock()), timeout=timeout)
     sys.stdout.write(note)
     for a in asked:
-        err.print(f"witness {a.name}: {a.detail}", highlight=False, markup=False)
+        err.print(f"witness {a.name}: {a.detail}", highlight=False, soft_wrap=True)
 
 
 @log_app.command("prove")

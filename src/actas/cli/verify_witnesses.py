@@ -29,9 +29,11 @@ def check_witnesses(
         )
     for w in result.witnesses:
         if w.ok:
-            out.print(f"witness {w.name}: cosigned at time {w.timestamp}", highlight=False)
+            out.print(
+                f"witness {w.name}: cosigned at time {w.timestamp}", highlight=False, soft_wrap=True
+            )
         else:
-            out.print(f"witness {w.name}: MISSING ({w.problem})", highlight=False)
+            out.print(f"witness {w.name}: MISSING ({w.problem})", highlight=False, soft_wrap=True)
     if not result.ok:
         missing = ", ".join(f"{w.name} ({w.problem})" for w in result.missing)
         raise VerificationError(
@@ -39,4 +41,4 @@ def check_witnesses(
             f"required; missing: {missing}"
         )
     out.print(f"OK: {len(result.cosigned)} of {len(result.witnesses)} witnesses cosigned "
-              f"(quorum {result.quorum})", highlight=False)  # fmt: skip
+              f"(quorum {result.quorum})", highlight=False, soft_wrap=True)  # fmt: skip

@@ -59,8 +59,12 @@ def witness_serve(
 
     witness = Witness(folder, read_log_keys(log), name)
     server = witness.server(host, port, prefix)
-    out.print(f"witness {witness.vkey}", highlight=False)
-    out.print(f"listening on {server.url}{prefix.rstrip('/')}/add-checkpoint", highlight=False)
+    out.print(f"witness {witness.vkey}", highlight=False, soft_wrap=True)
+    out.print(
+        f"listening on {server.url}{prefix.rstrip('/')}/add-checkpoint",
+        highlight=False,
+        soft_wrap=True,
+    )
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -79,7 +83,7 @@ def witnesses_add(
     from actas.app.witnessing import add_witness
 
     entry = add_witness(settings(home).home, name, url, vkey)
-    out.print(f"witness {entry.name} at {entry.url}: {entry.vkey}", highlight=False)
+    out.print(f"witness {entry.name} at {entry.url}: {entry.vkey}", highlight=False, soft_wrap=True)
 
 
 @witnesses_app.command("list")
@@ -89,7 +93,7 @@ def witnesses_list(home: HomeOpt = None) -> None:
     from actas.app.witnessing import load_witnesses
 
     for e in load_witnesses(settings(home).home):
-        out.print(f"{e.name}\t{e.url}\t{e.vkey}\tsize {e.size}", highlight=False)
+        out.print(f"{e.name}\t{e.url}\t{e.vkey}\tsize {e.size}", highlight=False, soft_wrap=True)
 
 
 def log_monitor(
@@ -122,7 +126,7 @@ def log_monitor(
     monitor = Monitor(url, folder, key, witness, quorum, timeout)
     while True:
         poll = monitor.poll()
-        out.print(poll.summary(), highlight=False)
+        out.print(poll.summary(), highlight=False, soft_wrap=True)
         if poll.observation.evidence is not None:
             raise VerificationError(f"the log at {url} contradicts itself: {poll.summary()}")
         if poll.witnesses is not None and not poll.witnesses.ok:
