@@ -1,6 +1,6 @@
 """Audits: reproducible sampling from a public seed, quick counts, risk-limiting audits.
 
-Pure core (no I/O, clock, environment or global randomness). Seven modules:
+Pure core (no I/O, clock, environment or global randomness). Nine modules:
 
 * :mod:`actas.core.audit.sampling` — SHA-256 tickets, samples without replacement,
   stratified samples, PPEB draws, canonical frame bytes;
@@ -13,8 +13,10 @@ Pure core (no I/O, clock, environment or global randomness). Seven modules:
   commitment, seed, audited values) and the sample recomputed from them;
 * :mod:`actas.core.audit.rounds` — an RLA's rounds: the draws, the audited prefix,
   the p-values and the decision;
-* :mod:`actas.core.audit.trail` — an audit read back from its leaves: the checks,
-  the sample and decision they lead to, the summary a bundle publishes.
+* :mod:`actas.core.audit.leaves` — an audit read back from its leaves: the checks,
+  the sample and decision they lead to;
+* :mod:`actas.core.audit.summary` — the summary a bundle publishes, and how two differ;
+* :mod:`actas.core.audit.trail` — a bundle's audits checked against its leaves.
 
 The procedures, byte formats and caveats are specified in ``docs/audit.md``.
 """
