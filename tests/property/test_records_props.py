@@ -99,7 +99,7 @@ def test_a_clean_row_takes_the_fast_path() -> None:
     values = {"CENTRO": "10113042", "MESA": "1", "EDO": "DTTO. CAPITAL", "URL": "https://x/a.jpg"}
     fields = [values.get(c, "5") for c in cols]
     assert h.plan is not None
-    from actas.core.results.rows import _read_clean
+    from actas.core.results.rowplan import read_clean as _read_clean
 
     fast = _read_clean(h.plan, fields)
     assert fast is not None and fast == _read_any(h, fields, len(cols))
