@@ -14,17 +14,11 @@ and the region names the imports gave.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
 
 from actas.core.bundle import format as b
 from actas.core.bundle.compare import Compare
-from actas.core.bundle.render import Renderer
 from actas.core.definitions import ImportMapping, parse_mapping
 from actas.core.errors import ActasError, DefinitionError, PayloadError
 from actas.core.log import sealed
@@ -35,16 +29,11 @@ from actas.core.results import rules
 from actas.core.results.photo_intake import payload_counts
 from actas.core.results.reconcile import Version
 from actas.core.verify import replay
+from actas.core.verify.published import LineCheck, PublishedLine, counts_diff
+from actas.core.verify.report import leaf_where
+from actas.core.verify.reread import CHUNK, Chunk, Job, JobResult, Mapper, reread_chunk
 
 __all__ = ["CHUNK", "Chunk", "Derived", "Job", "Mapper", "Rederive", "reread_chunk"]
-
-#: Rows re-read per task handed to the mapper.
-CHUNK = 4000
-
-_KEYS = frozenset(
-    ("seq", "kind", "channel", "table_id", "counts", "findings", "blob_sha256", "raw_sha256")
-)
-FindingKey = tuple[str, str, str, str | None, tuple[str, ...]]
 
 
 @dataclass(slots=True)
@@ -65,83 +54,9 @@ class Derived:
         return self.registry_seen or not self.rows_reread
 
 
-class Job(NamedTuple):
-    """One logged row to read again, with its published line to compare."""
-
-    seq: int
-    binding: int  # index into Chunk.bindings
-    raw: bytes
-    row: int
-    channel: str
-    blob: str
-    raw_sha256: str
-    large: bool  # not inline in the leaf (too large, or a transcription): the line carries the raw bytes
-    line: bytes | None
-
-
-@dataclass(frozen=True, slots=True)
-class Chunk:
-    election: Election
-    bindings: tuple[replay.Binding, ...]
-    jobs: tuple[Job, ...]
-    contexts: tuple[rules.Context, ...] = ()  # the rules' context of each binding (default: none)
-
-
-#: (leaf index, reading or None, whether the published line is exactly the expected one, error)
-JobResult = tuple[int, "replay.Reading | None", bool, str]
-
-#: ``map(function, tasks)``: the builtin, or a process pool's ``map`` to use several cores.
-#: Every function handed to it is a module-level function of picklable arguments.
-Mapper = Callable[[Callable[[Any], Any], Iterable[Any]], Iterable[Any]]
-
-
-def reread_chunk(chunk: Chunk) -> list[JobResult]:
-    """Read a chunk of rows again and compare each with its published line (picklable)."""
-    plain = rules.Context(chunk.election)
-    contexts = chunk.contexts
-    render = Renderer(chunk.election).submission
-    out: list[JobResult] = []
-    for job in chunk.jobs:
-        context = contexts[job.binding] if contexts else plain
-        try:
-            reading = replay.reread(chunk.bindings[job.binding], job.raw, job.row, context)
-        except ValueError as exc:
-            out.append((job.seq, None, False, str(exc)))
-            continue
-        if job.line is not None and job.line == _render(render, job, reading):
-            if reading.findings:  # matched: not needed any more (and need not travel back)
-                reading = replay.Reading(reading.table_id, reading.counts, (), reading.region_names)
-            out.append((job.seq, reading, True, ""))
-        else:
-            out.append((job.seq, reading, False, ""))
-    return out
-
-
-def _render(render: Callable[..., str], job: Job, reading: replay.Reading) -> bytes:
-    """The line of ``submissions.jsonl`` the reading gives (``Renderer.submission``)."""
-    text = render(
-        seq=job.seq,
-        kind="record",
-        channel=job.channel,
-        table_id=reading.table_id,
-        counts=reading.counts,
-        findings=reading.findings,
-        blob_sha256=job.blob,
-        raw_sha256=job.raw_sha256,
-        raw_b64=base64.b64encode(job.raw).decode("ascii") if job.large else None,
-    )
-    return text.encode("utf-8")
-
-
-@dataclass(slots=True)
-class _Published:
-    line: int
-    table_id: str | None
-    counts: Counts | None
-    findings: list[FindingKey]
-
-
 class Rederive:
+    """Steps 4 and 5 over a bundle's leaves: :meth:`run` gives the :class:`Derived` tables."""
+
     def __init__(
         self,
         election: Election,
@@ -162,6 +77,7 @@ class Rederive:
         self.checks = checks
         self.notes = notes
         self.context = rules.Context(election)
+        self.lines = LineCheck(election, cmp, checks)
         # (file sha256, received_at) -> (binding index, whether the rules' context is reproducible)
         self.bindings: list[replay.Binding] = []
         self.runs: dict[tuple[str, str], tuple[int, bool]] = {}
@@ -198,7 +114,7 @@ class Rederive:
             self.cmp.fail("submission.malformed", b.SUBMISSIONS, "the last line has no newline")
         for i, leaf in enumerate(leaves):  # large raw bytes travel in submissions.jsonl
             if leaf is not None and leaf.raw is None and i < len(lines):
-                self._raw_from_line(i, lines[i], leaf)
+                self.lines.raw_from_line(i, lines[i], leaf)
         # 1. in log order: bind every import event, and collect the rows to read again
         jobs: list[Job] = []
         context: dict[int, tuple[int, bool, bool]] = {}  # seq -> binding, reproducible, names
@@ -216,7 +132,7 @@ class Rederive:
                 found = self.runs.get((sha, leaf.received_at)) or self.by_file.get(sha)
                 if found is None:
                     self.cmp.fail(
-                        "record.no_event", _lw(i), f"no import event for file {sha or '?'}"
+                        "record.no_event", leaf_where(i), f"no import event for file {sha or '?'}"
                     )
                     continue
                 row = leaf.source.get("row")
@@ -282,12 +198,12 @@ class Rederive:
                     self.count("records_rederived")
             if line is None:
                 continue
-            pub = self._parse(i, line, leaf)
+            pub = self.lines.parse(i, line, leaf)
             if pub is None:
                 continue
             self.count("submissions")
             if reading is not None and result is not None:
-                self._compare(i, pub, reading, self.bindings[context[i][0]], strict)
+                self.lines.compare(i, pub, reading, self.bindings[context[i][0]], strict)
                 self._version(derived, i, leaf, reading.table_id, reading.counts)
                 continue
             if rederive and leaf.kind == "photo" and leaf.raw is not None:
@@ -335,14 +251,16 @@ class Rederive:
         try:
             event = replay.parse_event(leaf.raw)
         except ValueError as exc:
-            self.cmp.fail("event.malformed", _lw(i), f"import event: {exc}")
+            self.cmp.fail("event.malformed", leaf_where(i), f"import event: {exc}")
             return
         if event.sha256 != leaf.source.get("sha256"):
-            self.cmp.fail("event.malformed", _lw(i), "the event names another file than its source")
+            self.cmp.fail(
+                "event.malformed", leaf_where(i), "the event names another file than its source"
+            )
         if event.election_sha256 and self.election_sha256 != event.election_sha256:
             self.cmp.fail(
                 "election.mismatch",
-                _lw(i),
+                leaf_where(i),
                 f"the import was made under election definition {event.election_sha256}; "
                 f"the bundle's election.toml is {self.election_sha256 or '(absent)'}",
             )
@@ -359,7 +277,7 @@ class Rederive:
                     f"leaf holds it and mappings/{event.format}.toml "
                     + ("is absent" if bundled is None else f"is {bundled}")
                 )
-                self.cmp.fail("mapping.missing", _lw(i), message)
+                self.cmp.fail("mapping.missing", leaf_where(i), message)
         binding = replay.bind(event, self.election, mappings)
         if binding.mapping is None:
             derived.registry_seen = True  # its rows cannot be read: their effects are unknown
@@ -390,7 +308,7 @@ class Rederive:
         try:
             mapping = parse_mapping(leaf.raw.decode("utf-8"), self.election, name)
         except (UnicodeDecodeError, DefinitionError) as exc:
-            self.cmp.fail("mapping.invalid", _lw(i), f"the logged mapping {name}: {exc}")
+            self.cmp.fail("mapping.invalid", leaf_where(i), f"the logged mapping {name}: {exc}")
             self.logged_mappings[leaf.raw_sha256] = None
             return
         self.logged_mappings[leaf.raw_sha256] = mapping
@@ -403,12 +321,12 @@ class Rederive:
         bid = self.pending.pop(key, None)
         if bid is None or leaf.raw_sha256 != key[0]:
             message = "a registry file without its import event just before it"
-            self.cmp.fail("registry.no_event", _lw(i), message)
+            self.cmp.fail("registry.no_event", leaf_where(i), message)
             return
         try:
             found = replay.read_registry(self.bindings[bid], leaf.raw, self.election)
         except (ValueError, IndexError) as exc:
-            self.cmp.fail("registry.unreadable", _lw(i), str(exc))
+            self.cmp.fail("registry.unreadable", leaf_where(i), str(exc))
             derived.registry_seen = True
             return
         self.registry.update(found.registered)
@@ -425,9 +343,9 @@ class Rederive:
         self.reported.add(key)
         code = "mapping.missing" if binding.mapping is None else "record.unreadable"
         row = leaf.source.get("row")
-        self.cmp.fail(code, f"{_lw(i)} ({binding.event.file} row {row})", error)
+        self.cmp.fail(code, f"{leaf_where(i)} ({binding.event.file} row {row})", error)
 
-    def _photo(self, i: int, raw: bytes, pub: _Published) -> Counts | None:
+    def _photo(self, i: int, raw: bytes, pub: PublishedLine) -> Counts | None:
         """A photo's counts are its QR payload's (logged as the raw bytes); none without one."""
         where = f"{b.SUBMISSIONS} line {pub.line} (leaf {i}, photo)"
         counts: Counts | None = None
@@ -447,11 +365,11 @@ class Rederive:
                 message = f"the QR payload gives table {p.table_id}, published {pub.table_id}"
                 self.cmp.fail("record.table_mismatch", where, message)
         if counts != pub.counts:
-            self.cmp.fail("record.counts_mismatch", where, _counts_diff(counts, pub.counts))
+            self.cmp.fail("record.counts_mismatch", where, counts_diff(counts, pub.counts))
         self.count("photos_rederived")
         return counts
 
-    def _transcription(self, i: int, raw: bytes, pub: _Published) -> Counts | None:
+    def _transcription(self, i: int, raw: bytes, pub: PublishedLine) -> Counts | None:
         """A disclosed entry (salt || entry, :mod:`actas.core.log.sealed`): its counts, if it counts."""
         where = f"{b.SUBMISSIONS} line {pub.line} (leaf {i}, transcription)"
         try:
@@ -472,107 +390,9 @@ class Rederive:
             message = f"the entry gives table {entry.get('table')}, published {pub.table_id}"
             self.cmp.fail("record.table_mismatch", where, message)
         if counts != pub.counts:
-            self.cmp.fail("record.counts_mismatch", where, _counts_diff(counts, pub.counts))
+            self.cmp.fail("record.counts_mismatch", where, counts_diff(counts, pub.counts))
         self.count("transcriptions_rederived")
         return counts
-
-    # ----------------------------------------------------------------- published lines
-
-    def _raw_from_line(self, i: int, line: bytes, leaf: replay.LeafInfo) -> None:
-        obj: Any = None
-        try:
-            obj = json.loads(line)
-            raw = obj.get("raw")
-            data = base64.b64decode(raw, validate=True) if isinstance(raw, str) else None
-        except (ValueError, AttributeError, binascii.Error):
-            data = None
-        if leaf.kind == "transcription" and isinstance(obj, dict) and "raw" not in obj:
-            return  # still sealed: the line is checked in _parse
-        if data is None or hashlib.sha256(data).hexdigest() != leaf.raw_sha256:
-            where = f"{b.SUBMISSIONS} line {i + 1} (leaf {i})"
-            self.cmp.fail(
-                "submission.leaf_mismatch", where, "raw is missing or does not hash to raw_sha256"
-            )
-            return
-        leaf.raw = data
-
-    def _parse(self, i: int, line: bytes, leaf: replay.LeafInfo) -> _Published | None:
-        where = f"{b.SUBMISSIONS} line {i + 1} (leaf {i})"
-        try:
-            obj = json.loads(line)
-            pub = self._published(obj, i)
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            self.cmp.fail("submission.malformed", where, str(exc))
-            return None
-        if b.dumps(obj).encode("utf-8") != line:
-            self.cmp.fail("submission.not_canonical", where, "not the canonical JSON rendering")
-        for key, expected in (
-            ("kind", leaf.kind),
-            ("channel", leaf.channel),
-            ("blob_sha256", leaf.blob or None),
-            ("raw_sha256", leaf.raw_sha256),
-        ):
-            if obj[key] != expected:
-                message = f"{key}: the leaf has {expected!r}, found {obj[key]!r}"
-                self.cmp.fail("submission.leaf_mismatch", where, message)
-        if leaf.kind == "transcription" and "raw" not in obj:
-            # a sealed entry (its photo not settled): a commitment only, which never counts
-            self.count("transcriptions_sealed")
-            if pub.table_id is not None or pub.counts is not None or pub.findings:
-                message = "a sealed transcription has no table, counts or findings"
-                self.cmp.fail("submission.leaf_mismatch", where, message)
-        elif ("raw" in obj) == inline_raw(leaf.kind, leaf.raw_len):
-            message = "raw must be given exactly when the leaf is too large to hold it"
-            self.cmp.fail("submission.leaf_mismatch", where, message)
-        return pub
-
-    def _published(self, obj: Any, i: int) -> _Published:
-        if not isinstance(obj, dict):
-            raise ValueError("not a JSON object")
-        missing, extra = _KEYS - set(obj), set(obj) - _KEYS - {"raw"}
-        if missing or extra:
-            raise ValueError(f"fields missing {sorted(missing)} / unknown {sorted(extra)}")
-        if obj["seq"] != i:
-            raise ValueError(f"seq is {obj['seq']!r}, expected {i} (lines are in log order)")
-        table_id = obj["table_id"]
-        if table_id is not None and not isinstance(table_id, str):
-            raise ValueError("table_id is not a string")
-        counts = None if obj["counts"] is None else b.counts_from_json(self.election, obj["counts"])
-        findings: list[FindingKey] = [
-            (f["code"], f["severity"], f["message"], f.get("table_id"), tuple(f.get("fields", ())))
-            for f in obj["findings"]
-        ]
-        return _Published(i + 1, table_id, counts, findings)
-
-    def _compare(
-        self,
-        i: int,
-        pub: _Published,
-        reading: replay.Reading,
-        binding: replay.Binding,
-        strict: bool,
-    ) -> None:
-        row = binding.event.file
-        where = f"{b.SUBMISSIONS} line {pub.line} (leaf {i}, {row})"
-        if pub.table_id != reading.table_id:
-            message = f"the row gives table {reading.table_id}, published {pub.table_id}"
-            self.cmp.fail("record.table_mismatch", where, message)
-        if pub.counts != reading.counts:
-            self.cmp.fail("record.counts_mismatch", where, _counts_diff(reading.counts, pub.counts))
-        expected = _norm(
-            [
-                (f.code, str(f.severity), f.message, f.table_id or reading.table_id, f.fields)
-                for f in reading.findings
-            ]
-        )
-        if _norm(pub.findings) == expected:
-            self.count("findings_rederived")
-        elif strict:
-            codes = [f[0] for f in expected], [f[0] for f in pub.findings]
-            message = f"findings expected {codes[0]}, found {codes[1]}"
-            self.cmp.fail("record.findings_mismatch", where, message)
-        else:
-            self.count("findings_not_reproducible")
 
     @staticmethod
     def _version(
@@ -586,25 +406,3 @@ class Rederive:
             derived.versions.setdefault(table_id, []).append(
                 Version(i, leaf.channel, counts, leaf.kind == "decision")
             )
-
-
-def _lw(i: int) -> str:
-    return f"{b.LEAVES} line {i + 1} (leaf {i})"
-
-
-def _norm(items: Sequence[FindingKey]) -> list[FindingKey]:
-    # A CSV parser's error text depends on the rest of the file: compare its code only.
-    return [(c, s, "" if c == "row.unreadable" else m, t, f) for c, s, m, t, f in items]
-
-
-def _counts_diff(expected: Counts | None, found: Counts | None) -> str:
-    if expected is None or found is None:
-        e = "none" if expected is None else str(list(expected.votes))
-        f = "none" if found is None else str(list(found.votes))
-        return f"the row gives counts {e}, published {f}"
-    parts = []
-    for name in ("votes", "options", "null", "invalid", "registered", "ballots", "valid_reported"):
-        x, y = getattr(expected, name), getattr(found, name)
-        if x != y:
-            parts.append(f"{name}: the row gives {x}, published {y}")
-    return "; ".join(parts)
