@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
+from actas.dev import phone
+
 __all__ = ["Degradation", "DegradationKind", "Quad", "apply_degradations"]
 
 Point = tuple[float, float]
@@ -39,6 +41,17 @@ class DegradationKind(enum.StrEnum):
     SHADOW = "shadow"  # darkness of a soft shadow over part of the sheet, 0..1
     LOWRES = "lowres"  # long side of the photo in pixels after downscaling
     CUTOFF = "cutoff"  # fraction of the QR symbol's height cut off at the bottom
+    # what phone photos of a thermal strip show (actas.dev.phone)
+    CURL = "curl"  # largest sideways bend of a curled strip, as a fraction of its width
+    CREASE = "crease"  # strength of a fold across the strip, 0..1
+    GLARE = "glare"  # strength of a lamp's reflection, 0..1
+    FADE = "fade"  # how much of the thermal ink has faded, 0..1
+    MOTION = "motion"  # motion-blur length in pixels of a 2000-pixel photo
+    LOWLIGHT = "lowlight"  # dimness of the room, 0..1
+    PARTIAL = "partial"  # fraction of the strip's height out of frame at the top
+    FINGER = "finger"  # length of a thumb over the lines, as a fraction of the width
+    HEIC = "heic"  # saved as HEIC (iPhone) at this quality
+    WHATSAPP = "whatsapp"  # downscaled to 1600 px and recompressed at this JPEG quality
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,8 +103,54 @@ def apply_degradations(
             img, quad = _lowres(img, quad, a)
         elif kind is DegradationKind.CUTOFF:
             img = _cutoff(img, quad, a)
+        elif kind in _PHONE:
+            img, quad, quality = _phone(img, quad, step, rng, quality)
         else:  # pragma: no cover - exhaustive
             raise ValueError(f"unknown degradation {kind!r}")
+    return img, quad, quality
+
+
+_PHONE = frozenset(
+    {
+        DegradationKind.CURL,
+        DegradationKind.CREASE,
+        DegradationKind.GLARE,
+        DegradationKind.FADE,
+        DegradationKind.MOTION,
+        DegradationKind.LOWLIGHT,
+        DegradationKind.PARTIAL,
+        DegradationKind.FINGER,
+        DegradationKind.HEIC,
+        DegradationKind.WHATSAPP,
+    }
+)
+
+
+def _phone(
+    img: Image.Image, quad: Quad | None, step: Degradation, rng: np.random.Generator, quality: int
+) -> tuple[Image.Image, Quad | None, int]:
+    kind, a = step.kind, step.amount
+    if kind is DegradationKind.CURL:
+        img, quad = phone.curl(img, quad, a, rng)
+    elif kind is DegradationKind.CREASE:
+        img, quad = phone.crease(img, quad, a, rng)
+    elif kind is DegradationKind.GLARE:
+        img = phone.glare(img, a, rng)
+    elif kind is DegradationKind.FADE:
+        img = phone.fade(img, a, rng)
+    elif kind is DegradationKind.MOTION:
+        img = phone.motion_blur(img, a, rng)
+    elif kind is DegradationKind.LOWLIGHT:
+        img = phone.lowlight(img, a, rng)
+    elif kind is DegradationKind.PARTIAL:
+        img, quad = phone.partial(img, quad, a, rng)
+    elif kind is DegradationKind.FINGER:
+        img = phone.finger(img, quad, a, rng)
+    elif kind is DegradationKind.WHATSAPP:
+        img, quad = phone.whatsapp(img, quad)
+        quality = int(min(95, max(5, a)))
+    else:  # HEIC: the quality of the HEIC the caller writes
+        quality = int(min(95, max(5, a)))
     return img, quad, quality
 
 
