@@ -164,8 +164,16 @@ class EntryCache:
                 self._items.move_to_end(key)
             return hit
 
+    @property
+    def size(self) -> tuple[int, int]:
+        """(entries, bytes of bodies and their gzip) held now."""
+        with self._lock:
+            return len(self._items), self._bytes
+
     def put(self, key: Hashable, entry: Entry) -> None:
         size = len(entry.body) + len(entry.gz or b"")
+        if size > self.max_bytes:
+            return  # larger than the whole cache: built again when asked
         with self._lock:
             old = self._items.pop(key, None)
             if old is not None:

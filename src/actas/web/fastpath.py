@@ -2,13 +2,16 @@
 
 When a page or API read is built (``serve.cached_page`` / ``serve.cached_json``)
 it is also remembered here under (path, query string, variant, data version),
+but only when its query string is canonical (the route's own parameters, sorted,
+see ``serve.canonical_query``), so junk parameters cannot add entries,
 where the variant is what the response depends on besides the URL: ``api``,
 ``json`` (a JSON twin) or the page language. A later GET of the same URL with
 the same variant is answered by this ASGI middleware straight from memory, with
 the same headers, ETag/``If-None-Match``, ``If-Modified-Since`` and gzip
 handling as :func:`cache.respond`. Requests that set the language (``?lang=``)
 always go through the app, which sets the cookie. ``/healthz`` is answered here
-too: it never touches the database.
+too: it never touches the database. The cache is bounded by entries and by
+bytes (bodies plus their gzip), least recently used first out.
 """
 
 from __future__ import annotations
@@ -56,10 +59,18 @@ class _Prepared:
 class FastCache:
     """A bounded LRU of prepared responses, shared by the app and the middleware."""
 
-    def __init__(self, max_entries: int = 8192) -> None:
+    def __init__(self, max_entries: int = 8192, max_bytes: int = 64 << 20) -> None:
         self.max_entries = max_entries
+        self.max_bytes = max_bytes
         self._items: OrderedDict[Hashable, _Prepared] = OrderedDict()
+        self._bytes = 0
         self._lock = threading.Lock()
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(entries, bytes of bodies and their gzip) held now."""
+        with self._lock:
+            return len(self._items), self._bytes
 
     def remember(self, key: Hashable, entry: Entry, last_modified: str | None, vary: str) -> None:
         common = [
@@ -81,11 +92,18 @@ class FastCache:
                 (b"content-length", str(len(entry.gz)).encode()),
             ]
         prepared = _Prepared(entry, last_modified, plain, gz, common)
+        size = _weight(entry)
+        if size > self.max_bytes:
+            return  # larger than the whole cache: served by the app each time
         with self._lock:
+            old = self._items.pop(key, None)
+            if old is not None:
+                self._bytes -= _weight(old.entry)
             self._items[key] = prepared
-            self._items.move_to_end(key)
-            while len(self._items) > self.max_entries:
-                self._items.popitem(last=False)
+            self._bytes += size
+            while len(self._items) > self.max_entries or self._bytes > self.max_bytes:
+                _, gone = self._items.popitem(last=False)
+                self._bytes -= _weight(gone.entry)
 
     def get(self, key: Hashable) -> _Prepared | None:
         with self._lock:
@@ -97,6 +115,11 @@ class FastCache:
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+            self._bytes = 0
+
+
+def _weight(entry: Entry) -> int:
+    return len(entry.body) + len(entry.gz or b"")
 
 
 def _lang(cookie: str) -> str:

@@ -15,11 +15,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Hashable
 from typing import Any
+from urllib.parse import quote, urlencode
 
+from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from actas.core.errors import InputError
 from actas.web.cache import SECURITY_HEADERS, Entry, dump_json, http_date, make_entry, respond
 from actas.web.i18n import LANGS, pick_lang
 from actas.web.render import Page, ServerLinks
@@ -28,6 +31,7 @@ from actas.web.site import Site
 __all__ = [
     "cached_json",
     "cached_page",
+    "canonical_query",
     "envelope",
     "error_response",
     "lang_cookie",
@@ -63,6 +67,33 @@ def lang_cookie(request: Request) -> dict[str, str]:
     return {}
 
 
+def canonical_query(request: Request, *, refuse_unknown: bool) -> bytes:
+    """The query string reduced to the route's declared parameters, sorted by name.
+
+    Cache keys are built from it, so a parameter the route does not read cannot make
+    a new entry. Unknown parameters are refused (``InputError``, a 400) when
+    ``refuse_unknown`` (the API), and ignored otherwise (pages; ``lang`` is known to
+    every page). A repeated parameter counts once, with its last value, as the
+    route itself reads it.
+    """
+    route = request.scope.get("route")
+    declared = (
+        {p.alias for p in route.dependant.query_params} if isinstance(route, APIRoute) else set()
+    )
+    if not refuse_unknown:
+        declared.add("lang")
+    kept: dict[str, str] = {}
+    for name, value in request.query_params.multi_items():
+        if name in declared:
+            kept[name] = value
+        elif refuse_unknown:
+            known = ", ".join(sorted(declared)) or "none"
+            raise InputError(
+                f"unknown query parameter {name[:40]!r} (this endpoint takes: {known})"
+            )
+    return urlencode(sorted(kept.items()), quote_via=quote).encode("ascii")
+
+
 async def cached_page(
     request: Request,
     site: Site,
@@ -91,14 +122,16 @@ async def cached_page(
     cookie = lang_cookie(request)
     if "lang" not in request.query_params:
         variant = "json" if as_json else lang
-        _remember(site, request, variant, snap.key, entry, modified, VARY_PAGE)
+        canonical = canonical_query(request, refuse_unknown=False)
+        _remember(site, request, canonical, variant, snap.key, entry, modified, VARY_PAGE)
     return respond(request, entry, modified, VARY_PAGE, extra=cookie)
 
 
 async def cached_json(request: Request, site: Site, build: Callable[[], Any]) -> Response:
-    """An API read from the cache, keyed by path and query and the data version."""
+    """An API read from the cache, keyed by path, canonical query and the data version."""
+    canonical = canonical_query(request, refuse_unknown=True)
     snap = site.snap()
-    key: Hashable = ("api", request.scope["path"], request.scope["query_string"], snap.key)
+    key: Hashable = ("api", request.scope["path"], canonical, snap.key)
     entry = site.cache.peek(key)
     if entry is None:
 
@@ -108,21 +141,28 @@ async def cached_json(request: Request, site: Site, build: Callable[[], Any]) ->
         entry = await run_in_threadpool(make)
         site.cache.put(key, entry)
     modified = http_date(snap.modified)
-    _remember(site, request, "api", snap.key, entry, modified, "Accept-Encoding")
+    _remember(site, request, canonical, "api", snap.key, entry, modified, "Accept-Encoding")
     return respond(request, entry, modified, "Accept-Encoding")
 
 
 def _remember(
     site: Site,
     request: Request,
+    canonical: bytes,
     variant: str,
     version: Hashable,
     entry: Entry,
     modified: str | None,
     vary: str,
 ) -> None:
-    """Let the fast path answer the next identical request (see ``fastpath``)."""
-    key = (request.scope["path"], request.scope["query_string"], variant, version)
+    """Let the fast path answer the next identical request (see ``fastpath``).
+
+    Only a request whose query string is already canonical is remembered: the fast
+    path matches raw query strings, and any other spelling would be one more entry.
+    """
+    if request.scope["query_string"] != canonical:
+        return
+    key = (request.scope["path"], canonical, variant, version)
     site.fast.remember(key, entry, modified, vary)
 
 
