@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from actas.adapters.blobs import BlobStore, open_blobs
+from actas.adapters.lifeline import die_with_parent
 from actas.adapters.photo import reader as photoread
 from actas.adapters.photo.imaging import Limits, strip_metadata
 from actas.adapters.photo.reader import PhotoReading, find_photos, read_photo
@@ -309,6 +310,12 @@ def ingest_photo(
     }
 
 
+def _init_reader(parent_pid: int, known: frozenset[str]) -> None:
+    """A decoding worker: it ends with the ingest that started it (no orphan after a SIGKILL)."""
+    die_with_parent(parent_pid)
+    photoread.init_worker(known)
+
+
 def ingest_paths(
     svc: Service,
     paths: Sequence[Path],
@@ -333,7 +340,7 @@ def ingest_paths(
     n_workers = workers or os.cpu_count() or 1
     own = executor is None and n_workers > 1 and len(args) > 1
     pool: Executor | None = executor or (
-        ProcessPoolExecutor(n_workers, initializer=photoread.init_worker, initargs=(known,))
+        ProcessPoolExecutor(n_workers, initializer=_init_reader, initargs=(os.getpid(), known))
         if own
         else None
     )

@@ -2,7 +2,8 @@
 
 ``run_worker`` takes jobs of :mod:`actas.app.photos.queue` until stopped (SIGTERM/SIGINT) or,
 with ``wait=False``, until none is left; ``concurrency`` N runs N processes (decoding
-is CPU-bound) under a small supervisor that restarts one that dies. ``job_status``
+is CPU-bound) under a small supervisor that restarts one that dies; they stop when the
+supervisor does, even when it is killed outright (:mod:`actas.adapters.lifeline`). ``job_status``
 lists jobs by task and status and the failed ones (the dead letters) with the error
 of each attempt; ``retry_failed`` queues them (or the ones named) again.
 """
@@ -20,6 +21,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from actas.adapters.lifeline import die_with_parent
 from actas.adapters.store import jobs, open_store
 from actas.app.photos.queue import QueueOptions, app_with_runtime, ensure_schema
 from actas.app.settings import Settings
@@ -47,6 +49,18 @@ def run_worker(
         _supervise(settings, concurrency, queues, wait, options)
         return
     _work(settings, list(queues) if queues else None, wait, options)
+
+
+def _supervised(
+    parent_pid: int,
+    settings: Settings,
+    queues: list[str] | None,
+    wait: bool,
+    options: QueueOptions,
+) -> None:
+    """A worker under the supervisor: stopped (SIGTERM, a clean stop) when it dies."""
+    die_with_parent(parent_pid, signal.SIGTERM)
+    _work(settings, queues, wait, options)
 
 
 def _work(settings: Settings, queues: list[str] | None, wait: bool, options: QueueOptions) -> None:
@@ -88,10 +102,10 @@ def _supervise(
     options: QueueOptions,
 ) -> None:
     ctx = multiprocessing.get_context("spawn")
-    args = (settings, list(queues) if queues else None, wait, options)
+    args = (os.getpid(), settings, list(queues) if queues else None, wait, options)
 
     def start() -> Any:
-        p = ctx.Process(target=_work, args=args, daemon=False)
+        p = ctx.Process(target=_supervised, args=args, daemon=False)
         p.start()
         return p
 
