@@ -122,3 +122,30 @@ def test_hostile_names_are_printed_as_text(tmp_path: Path) -> None:
     ):
         assert hostile in " ".join(out.split())  # as text (wrapped as the terminal likes)
     assert "http://evil.example" in run("results", "--region", "2013", "--home", home)
+
+
+def test_conflicts_print_candidate_names_and_the_counts_that_differ(
+    tmp_path: Path, files: tuple[Path, Path]
+) -> None:
+    home = str(tmp_path / "h")
+    run("init", "--election", "ve-2024", "--home", home)
+    run("import", str(files[0]), "--home", home)
+    run("import", str(files[1]), "--home", home)
+    text = CliRunner().invoke(app, ["conflicts", "--home", home], terminal_width=200).output
+    lines = text.splitlines()
+    # candidates by name, one column per source: the EG row differs (167 vs 168), NM agrees
+    eg = next(line for line in lines if "Edmundo González" in line)
+    nm = next(line for line in lines if "Nicolás Maduro" in line)
+    assert "167" in eg and "168" in eg and "≠" in eg
+    assert "≠" not in nm and nm.count("188") == 2
+    assert text.count("leaf ") == 2 and "1 conflicts" in text
+    assert "≠" in next(line for line in lines if "valid_reported" in line)
+
+
+def test_version_and_flag_help() -> None:
+    from actas import __version__
+
+    assert run("--version").strip() == f"actas {__version__}"
+    for command in (["--help"], ["conflicts", "--help"], ["serve", "--help"]):
+        assert "<bool>" not in run(*command)
+    assert "<path>" in run("conflicts", "--help")

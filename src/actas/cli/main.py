@@ -29,6 +29,7 @@ from actas.app.service import Service
 from actas.cli import analysis as analysis_cli
 from actas.cli import photos as photos_cli
 from actas.cli.audits import audit_app, quickcount_app
+from actas.cli.conflicts import conflict_table
 from actas.cli.log import log_app
 from actas.cli.people import users_app
 from actas.cli.support import HomeOpt, JsonOpt, err, friendly, out, print_json, service, settings
@@ -44,6 +45,26 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        out.print(f"actas {version('actas')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Turn election tally sheets (actas) into results that anyone can check."""
 
 
 @app.command()
@@ -214,16 +235,9 @@ def conflicts(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     if as_json:
         print_json(data)
         return
+    names = [c.name for c in svc.election.candidates]
     for c in data:
-        out.print(
-            f"[bold]{escape(c['table_id'])}[/] differs in {', '.join(c['differing'])}", markup=True
-        )
-        for v in c["versions"]:
-            flags = f" [{', '.join(v['findings'])}]" if v["findings"] else ""
-            out.print(
-                f"  leaf {v['seq']} {v['channel']}: votes {v['counts']['votes']}{flags}",
-                markup=False,
-            )
+        out.print(conflict_table(c, names))
     out.print(f"{len(data)} conflicts")
 
 
@@ -351,5 +365,3 @@ photos_cli.register(app)  # actas ingest, enqueue, worker, jobs
 app.add_typer(audit_app, name="audit")
 app.add_typer(quickcount_app, name="quickcount")
 app.add_typer(users_app, name="users")
-
-

@@ -20,6 +20,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperOption
 
 from actas.app.service import Service
 from actas.app.settings import Settings
@@ -32,6 +33,17 @@ __all__ = ["F", "HomeOpt", "JsonOpt", "err", "friendly", "out", "print_json", "s
 # for markup=True and escapes what it interpolates.
 out = Console(markup=False)
 err = Console(stderr=True, markup=False)
+
+
+def _flag_type_shown(self: TyperOption, ctx: Any) -> str | None:
+    """An on/off flag takes no value: its help shows no ``<bool>`` type (typer 0.2x does)."""
+    if self.is_flag:
+        return None
+    return _typer_display_type(self, ctx)
+
+
+_typer_display_type = TyperOption.display_type_rich
+TyperOption.display_type_rich = _flag_type_shown  # type: ignore[method-assign]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
