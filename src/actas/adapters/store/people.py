@@ -26,7 +26,6 @@ __all__ = [
     "assigned",
     "assignment",
     "assignment_of",
-    "delete_account",
     "delete_expired_sessions",
     "delete_session",
     "delete_sessions_of",
@@ -120,10 +119,6 @@ def insert_account(
     )
 
 
-def delete_account(conn: Connection, account_id: str) -> None:
-    conn.execute(delete(A).where(A.c.id == account_id))
-
-
 def set_account_role(conn: Connection, account_id: str, role: str) -> None:
     conn.execute(update(A).where(A.c.id == account_id).values(role=role))
 
@@ -166,11 +161,16 @@ def invitation(conn: Connection, token_hash: str) -> AnyRow | None:
     return conn.execute(select(INV).where(INV.c.token_hash == token_hash)).first()
 
 
-def use_invitation(conn: Connection, token_hash: str, account_id: str) -> bool:
-    """Mark an unused invitation used by ``account_id``; False when it was used already."""
+def use_invitation(conn: Connection, token_hash: str, account_id: str, now: int) -> bool:
+    """Claim an invitation that is unused and not expired at ``now`` (Unix seconds) for
+    ``account_id``, in one conditional UPDATE; False when it was used or expired."""
     done = conn.execute(
         update(INV)
-        .where(INV.c.token_hash == token_hash, INV.c.used_by.is_(None))
+        .where(
+            INV.c.token_hash == token_hash,
+            INV.c.used_by.is_(None),
+            INV.c.expires_at >= now,
+        )
         .values(used_by=account_id)
     )
     return bool(done.rowcount)

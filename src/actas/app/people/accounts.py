@@ -152,35 +152,55 @@ class People:
         role = role_of(role)
         if by is not None:
             may_grant(by, role)
+        name, password, password_hash = self._credentials(name, password)
+        with self.store.write() as conn:
+            account_id = self._insert(conn, name, role, password_hash, email, by)
+        return self.get(account_id), password
+
+    def _credentials(self, name: str, password: str | None) -> tuple[str, str, str]:
+        """The checked name, the password (generated when not given) and its hash —
+        hashed before any transaction opens (argon2 is slow on purpose)."""
         name = name.strip()
         if not 1 <= len(name) <= 200:
             raise InputError("a name has 1 to 200 characters")
         password = password or secrets.token_urlsafe(15)
         if len(password) < 10:
             raise InputError("a password has at least 10 characters")
-        account_id = secrets.token_hex(16)
+        return name, password, hash_password(password)
+
+    def _insert(
+        self,
+        conn: Connection,
+        name: str,
+        role: Role,
+        password_hash: str,
+        email: str,
+        by: Account | None,
+        account_id: str | None = None,
+    ) -> str:
+        """The new account's row and its ``account.created`` leaf; returns its id."""
+        if rows.account_name_taken(conn, name):
+            raise InputError("that name is taken")
+        account_id = account_id or secrets.token_hex(16)
         actor = self.pseudonym(account_id)
-        with self.store.write() as conn:
-            if rows.account_name_taken(conn, name):
-                raise InputError("that name is taken")
-            rows.insert_account(
-                conn,
-                account_id=account_id,
-                name=name,
-                email=email.strip() or None,
-                role=str(role),
-                password_hash=hash_password(password),
-                actor=actor,
-                created_at=self.svc.clock(),
-            )
-            log_action(
-                self.svc,
-                conn,
-                SubmissionKind.EVENT,
-                {"event": "account.created", "subject": actor, "role": str(role)},
-                by.actor if by else "operator",
-            )
-        return self.get(account_id), password
+        rows.insert_account(
+            conn,
+            account_id=account_id,
+            name=name,
+            email=email.strip() or None,
+            role=str(role),
+            password_hash=password_hash,
+            actor=actor,
+            created_at=self.svc.clock(),
+        )
+        log_action(
+            self.svc,
+            conn,
+            SubmissionKind.EVENT,
+            {"event": "account.created", "subject": actor, "role": str(role)},
+            by.actor if by else "operator",
+        )
+        return account_id
 
     def set_role(self, account_id: str, role: Role | str, by: Account | None) -> Account:
         role = role_of(role)
@@ -303,16 +323,22 @@ class People:
         return row
 
     def accept(self, token: str, name: str, password: str, email: str = "") -> Account:
+        """A new account from a single-use invitation: exactly one, however many accept it
+        at once. One serialised write claims the invitation (a conditional UPDATE: still
+        unused and unexpired) and only then inserts the account, so a loser inserts nothing
+        and any refusal (a taken name) rolls the claim back with everything else."""
         with self.store.read() as conn:
             row = self._invitation(conn, token)
         inviter = self.get(row.created_by)
-        account, _ = self.add(name, row.role, password, email=email, by=inviter)
+        role = role_of(row.role)
+        may_grant(inviter, role)
+        name, password, password_hash = self._credentials(name, password)
+        account_id = secrets.token_hex(16)  # claimed for this id, inserted just after
         with self.store.write() as conn:
-            if not rows.use_invitation(conn, token_hash(token), account.id):
-                # used by a concurrent request in between
-                rows.delete_account(conn, account.id)
+            if not rows.use_invitation(conn, token_hash(token), account_id, int(self.now())):
                 raise AccessDenied("this invitation is unknown, used or expired")
-        return account
+            self._insert(conn, name, role, password_hash, email, inviter, account_id)
+        return self.get(account_id)
 
     # ----------------------------------------------------------------- signing in
 
