@@ -6,9 +6,11 @@ codes per level of the election's table-id scheme), the stored claims become
 :class:`~actas.core.forensics.Claim` values, and :func:`actas.core.forensics.analyse`
 does the rest. Nothing here knows which country it is looking at.
 
-    svc.import_claims()                 # the election's built-in claims file
-    svc.import_claims(data, "cne.json") # or any claims file (docs/claims.md)
-    report = svc.analyse(seed=1)        # JSON-ready dict (docs/forensics.md)
+    import_claims(ctx)                   # the election's built-in claims file
+    import_claims(ctx, data, "cne.json") # or any claims file (docs/claims.md)
+    report = analyse(ctx, seed=1)        # JSON-ready dict (docs/forensics.md)
+
+``ctx`` is a :class:`~actas.app.context.Context` (a ``Service`` is one).
 
 A claims file is logged as one ``event`` submission, byte for byte as
 received, and its parsed claims are kept in the store's ``meta`` table under
@@ -33,7 +35,7 @@ from actas.core.forensics.tabledata import IntArray
 from actas.core.model import Source, Submission, SubmissionKind, TableIdScheme
 
 if TYPE_CHECKING:
-    from actas.app.service import Service
+    from actas.app.context import Context
 
 __all__ = [
     "CLAIMS_KEY",
@@ -88,25 +90,25 @@ def builtin_claims(election_id: str) -> bytes:
     return path.read_bytes()
 
 
-def _stored(svc: Service) -> list[dict[str, Any]]:
-    text = svc.store.get_meta(CLAIMS_KEY)
+def _stored(ctx: Context) -> list[dict[str, Any]]:
+    text = ctx.store.get_meta(CLAIMS_KEY)
     if text is None:
         return []
     files: list[dict[str, Any]] = json.loads(text)["files"]
     return files
 
 
-def _check_regions(svc: Service, claims: ClaimSet, origin: str) -> None:
+def _check_regions(ctx: Context, claims: ClaimSet, origin: str) -> None:
     for claim in claims.claims():
         if claim.region is None:
             continue
         try:
-            svc.election.scheme.level_of(claim.region)
+            ctx.election.scheme.level_of(claim.region)
         except ValueError as exc:
             raise DefinitionError(f"{origin}: region {claim.region!r}: {exc}") from None
 
 
-def import_claims(svc: Service, data: bytes | None = None, name: str = "") -> dict[str, Any]:
+def import_claims(ctx: Context, data: bytes | None = None, name: str = "") -> dict[str, Any]:
     """Log a claims file and keep its claims; ``data=None`` takes the built-in file.
 
     Returns a summary: file name, SHA-256, the leaf index (``seq``) of the
@@ -114,16 +116,16 @@ def import_claims(svc: Service, data: bytes | None = None, name: str = "") -> di
     were imported before (then nothing is logged again).
     """
     if data is None:
-        data = builtin_claims(svc.election.id)
-        name = name or f"{svc.election.id}/{BUILTIN_CLAIMS} (built-in)"
+        data = builtin_claims(ctx.election.id)
+        name = name or f"{ctx.election.id}/{BUILTIN_CLAIMS} (built-in)"
     name = name or "claims.json"
     claims = parse_claims_json(
         data,
         name,
-        election=svc.election.id,
-        candidate_ids={c.id for c in svc.election.candidates},
+        election=ctx.election.id,
+        candidate_ids={c.id for c in ctx.election.candidates},
     )
-    _check_regions(svc, claims, name)
+    _check_regions(ctx, claims, name)
     sha = hashlib.sha256(data).hexdigest()
     summary: dict[str, Any] = {
         "file": name,
@@ -131,7 +133,7 @@ def import_claims(svc: Service, data: bytes | None = None, name: str = "") -> di
         "claims": len(claims.claims()),
         "labels": [c.label + (f" ({c.region})" if c.region else "") for c in claims.claims()],
     }
-    received = svc.clock()
+    received = ctx.clock()
     event = Submission(
         kind=SubmissionKind.EVENT,
         source=Source("claims", name, sha),
@@ -139,12 +141,12 @@ def import_claims(svc: Service, data: bytes | None = None, name: str = "") -> di
         raw=data,
         meta={"event": "claims", "format": CLAIMS_FORMAT},
     )
-    files = _stored(svc)
+    files = _stored(ctx)
     for f in files:
         if f["sha256"] == sha:
             return {**summary, "seq": f["seq"], "duplicate": True}
-    with svc.store.write() as conn:
-        (seq,) = svc.log.append(conn, [event])
+    with ctx.store.write() as conn:
+        (seq,) = ctx.log.append(conn, [event])
         files.append(
             {
                 "name": name,
@@ -154,7 +156,7 @@ def import_claims(svc: Service, data: bytes | None = None, name: str = "") -> di
                 "claims": claims.to_json(),
             }
         )
-        svc.store.set_meta(
+        ctx.store.set_meta(
             CLAIMS_KEY,
             json.dumps({"files": files}, ensure_ascii=False, separators=(",", ":")),
             conn,
@@ -162,31 +164,31 @@ def import_claims(svc: Service, data: bytes | None = None, name: str = "") -> di
     return {**summary, "seq": seq, "duplicate": False}
 
 
-def stored_claims(svc: Service) -> list[dict[str, Any]]:
+def stored_claims(ctx: Context) -> list[dict[str, Any]]:
     """Every imported claims file: name, SHA-256, leaf, receipt time and its claims."""
-    return _stored(svc)
+    return _stored(ctx)
 
 
-def _claim_sets(svc: Service) -> list[tuple[dict[str, Any], ClaimSet]]:
-    return [(f, parse_claim_set(f["claims"])) for f in _stored(svc)]
+def _claim_sets(ctx: Context) -> list[tuple[dict[str, Any], ClaimSet]]:
+    return [(f, parse_claim_set(f["claims"])) for f in _stored(ctx)]
 
 
 # ----------------------------------------------------------------- data
 
 
-def table_data(svc: Service, winner: str | None = None) -> forensics.TableData:
+def table_data(ctx: Context, winner: str | None = None) -> forensics.TableData:
     """The counted tables (not those in conflict) as TableData.
 
     ``valid`` is the sum of the candidates' votes, as in the tally; ``null``
     is given only when every counted table knows it; registered voters and
     ballots are ``-1`` where unknown (and left out when no table knows them).
     """
-    election = svc.election
+    election = ctx.election
     ids = [c.id for c in election.candidates]
     if winner is not None and winner not in ids:
         raise InputError(f"unknown winner {winner!r}; candidates: {', '.join(ids)}")
-    with svc.store.read() as conn:
-        rows = svc.store.counted_counts(conn)
+    with ctx.store.read() as conn:
+        rows = ctx.store.counted_counts(conn)
     if not rows:
         raise InputError("no counted tables to analyse; import results first")
     table_ids = [t for t, _ in rows]
@@ -226,12 +228,12 @@ def _level_codes(scheme: TableIdScheme, table_ids: Sequence[str], level: int) ->
     return [sep.join(t.rpartition(tsep)[0].split(sep)[:keep]) for t in table_ids]
 
 
-def _frame(svc: Service, data: forensics.TableData) -> tuple[dict[str, int] | None, list[str]]:
+def _frame(ctx: Context, data: forensics.TableData) -> tuple[dict[str, int] | None, list[str]]:
     """Tables per top-level region from the registry, when it covers the collected tables."""
-    level = svc.election.levels[0].id
-    registry = svc.store.registry()
+    level = ctx.election.levels[0].id
+    registry = ctx.store.registry()
     if not registry:
-        expected = svc.election.expected_tables
+        expected = ctx.election.expected_tables
         total = f" (the definition expects {expected:,} tables nationally)" if expected else ""
         return None, [
             f"No registry of tables is loaded, so the tables per {level} in the frame are "
@@ -241,7 +243,7 @@ def _frame(svc: Service, data: forensics.TableData) -> tuple[dict[str, int] | No
     frame: dict[str, int] = {}
     for t in registry:
         try:
-            top = svc.election.scheme.region_codes(t)[0]
+            top = ctx.election.scheme.region_codes(t)[0]
         except ValueError:
             continue
         frame[top] = frame.get(top, 0) + 1
@@ -257,8 +259,8 @@ def _frame(svc: Service, data: forensics.TableData) -> tuple[dict[str, int] | No
     return frame, [f"Frame: {sum(frame.values()):,} tables per {level} from the registry."]
 
 
-def _missing_registered(svc: Service, data: forensics.TableData) -> tuple[int | None, list[str]]:
-    expected = svc.election.expected_registered
+def _missing_registered(ctx: Context, data: forensics.TableData) -> tuple[int | None, list[str]]:
+    expected = ctx.election.expected_registered
     reg = data.registered_or_missing()
     if expected is None:
         return None, []
@@ -283,7 +285,7 @@ def _missing_registered(svc: Service, data: forensics.TableData) -> tuple[int | 
 
 
 def analyse(
-    svc: Service,
+    ctx: Context,
     *,
     seed: int = 0,
     nrep: int = 1000,
@@ -302,15 +304,15 @@ def analyse(
     if nrep < 1:
         raise InputError("nrep must be at least 1")
     if data is None:
-        data = table_data(svc, winner)
+        data = table_data(ctx, winner)
     notes: list[str] = []
-    frame, frame_notes = _frame(svc, data)
-    missing_reg, reg_notes = _missing_registered(svc, data)
+    frame, frame_notes = _frame(ctx, data)
+    missing_reg, reg_notes = _missing_registered(ctx, data)
     notes += frame_notes + reg_notes
     claims: list[forensics.Claim] = []
     files = []
     region_codes = {str(c) for codes in data.regions for c in np.unique(codes).tolist()}
-    for f, cs in _claim_sets(svc):
+    for f, cs in _claim_sets(ctx):
         files.append({k: f[k] for k in ("name", "sha256", "seq", "received_at")})
         for claim in cs.claims():
             if claim.region is not None and claim.region not in region_codes:
@@ -336,10 +338,10 @@ def analyse(
         flag_limit=flag_limit,
     )
     for section, claim in zip(report["claims"], claims, strict=True):
-        note, comparable = _scope_note(claim, data.n_tables, svc.election.expected_tables)
+        note, comparable = _scope_note(claim, data.n_tables, ctx.election.expected_tables)
         section["scope_note"] = note
         section["scope_comparable"] = comparable
-    e = svc.election
+    e = ctx.election
     report["election"] = {
         "id": e.id,
         "name": e.name,
@@ -349,7 +351,7 @@ def analyse(
         "expected_registered": e.expected_registered,
         "expected_source": e.expected_source,
     }
-    report["coverage"] = _coverage(svc, data)
+    report["coverage"] = _coverage(ctx, data)
     report["claim_files"] = files
     report["notes"] = notes
     return report
@@ -375,8 +377,8 @@ def _scope_note(claim: forensics.Claim, collected: int, expected: int | None) ->
     ), True
 
 
-def _coverage(svc: Service, data: forensics.TableData) -> dict[str, Any]:
-    expected = svc.election.expected_tables
+def _coverage(ctx: Context, data: forensics.TableData) -> dict[str, Any]:
+    expected = ctx.election.expected_tables
     reg = data.registered_or_missing()
     return {
         "tables_counted": data.n_tables,
@@ -388,15 +390,15 @@ def _coverage(svc: Service, data: forensics.TableData) -> dict[str, Any]:
     }
 
 
-def fingerprint_svg(svc: Service, data: forensics.TableData | None = None) -> str:
+def fingerprint_svg(ctx: Context, data: forensics.TableData | None = None) -> str:
     """The turnout × winner-share fingerprint of the counted tables as an SVG document."""
     if data is None:
-        data = table_data(svc)
+        data = table_data(ctx)
     if data.registered is None:
         raise InputError("the fingerprint needs registered voters per table")
     fp = forensics.fingerprint_of(data)
-    winner = svc.election.candidates[data.winner_index]
-    title = f"{svc.election.name_en or svc.election.name}: {fp.used:,} tables"
+    winner = ctx.election.candidates[data.winner_index]
+    title = f"{ctx.election.name_en or ctx.election.name}: {fp.used:,} tables"
     return forensics.render_fingerprint_svg(
         fp, title=title, y_label=f"{winner.short or winner.name} share of valid votes (%)"
     )

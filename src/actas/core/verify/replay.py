@@ -28,12 +28,12 @@ from actas.core.model import (
     Election,
     Finding,
     RegionCode,
-    Severity,
     SubmissionKind,
     TableId,
 )
 from actas.core.results import rules
-from actas.core.results.rows import Header, header_for, read_registry_row, read_row, split_rows
+from actas.core.results.row_intake import judge_row, unreadable_row
+from actas.core.results.rows import Header, header_for, read_registry_row, split_rows
 
 __all__ = [
     "DELIMITERS",
@@ -339,8 +339,8 @@ class RegistryReading:
 def read_registry(binding: Binding, data: bytes, election: Election) -> RegistryReading:
     """Read a logged registry file again; raises ValueError when it cannot be.
 
-    The same steps as the importer (``importer.open_table_file`` and
-    ``Service.import_bytes``): decode with the logged encoding, skip leading
+    The same steps as the importer (``tabular.open_table_file`` and
+    ``importing.import_bytes``): decode with the logged encoding, skip leading
     blank lines and the header, split the rest into CSV records (a blank one
     is not a row), read each row with the mapping.
     """
@@ -391,13 +391,10 @@ def reread(binding: Binding, raw: bytes, row: int, context: rules.Context) -> Re
     try:
         rows = csv_rows(text, binding.delimiter)
     except csv.Error as exc:
-        finding = Finding("row.unreadable", Severity.ERROR, f"row {row}: {exc}")
-        return Reading(None, None, (finding,), {})
-    if len(rows) != 1 or not rows[0] or (len(rows[0]) == 1 and not rows[0][0].strip()):
-        raise ValueError(f"raw bytes hold {len(rows)} CSV rows, not one data row")
-    reading = read_row(header, rows[0], binding.width)
-    findings = reading.findings
-    if reading.counts is not None and reading.table_id is not None:
-        findings = findings + tuple(rules.check(reading.table_id, reading.counts, context))
+        reading = unreadable_row(row, str(exc))
+    else:
+        if len(rows) != 1 or not rows[0] or (len(rows[0]) == 1 and not rows[0][0].strip()):
+            raise ValueError(f"raw bytes hold {len(rows)} CSV rows, not one data row")
+        reading = judge_row(header, rows[0], binding.width, row, context)  # as the importer
     # region codes are strings (RegionCode is a NewType): the reader's fresh dict will do
-    return Reading(reading.table_id, reading.counts, findings, reading.region_names)
+    return Reading(reading.table_id, reading.counts, reading.findings, reading.region_names)
