@@ -73,6 +73,12 @@ class Context:
         }
         return election, mappings
 
+    def after_fork(self) -> None:
+        """In a forked worker: leave the parent's database connections and blob store
+        client to the parent (both are opened again on use)."""
+        self.store.engine.dispose(close=False)
+        self.__dict__.pop("blobs", None)
+
     def close(self) -> None:
         self.store.close()
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import FastAPI, Path, Query, Request
 from starlette.responses import Response
 
+from actas.app import results as use
 from actas.core.errors import InputError, NotFound
 from actas.web import queries
 from actas.web.access import PUBLIC
@@ -23,7 +24,7 @@ Level = Annotated[str | None, Query(max_length=32, pattern=r"^[a-z_]{1,32}$")]
 
 def add_api(router: FastAPI, site: Site) -> None:
     """Register the API routes on the app (directly, so each route is an APIRoute)."""
-    svc = site.svc
+    ctx = site.svc  # the use cases take the context
 
     @router.get("/api/v1/election", summary="The election definition: candidates, levels", **API)
     async def election(request: Request) -> Response:
@@ -33,20 +34,20 @@ def add_api(router: FastAPI, site: Site) -> None:
     async def results(request: Request, level: Level = None) -> Response:
         def build() -> Any:
             if level is None or level == "national":
-                return queries.region_result(svc, "")
-            return svc.results(level=level)
+                return queries.region_result(ctx, "")
+            return use.results(ctx, level=level)
 
         return await cached_json(request, site, build)
 
     @router.get("/api/v1/results/{code}", summary="One region's results", **API)
     async def region_results(request: Request, code: str) -> Response:
         queries.valid_region(site.election, code)
-        return await cached_json(request, site, lambda: queries.region_result(svc, code))
+        return await cached_json(request, site, lambda: queries.region_result(ctx, code))
 
     @router.get("/api/v1/results/{code}/children", summary="Results of the regions below", **API)
     async def region_children(request: Request, code: str) -> Response:
         queries.valid_region(site.election, code)
-        return await cached_json(request, site, lambda: queries.children(svc, code))
+        return await cached_json(request, site, lambda: queries.children(ctx, code))
 
     @router.get(
         "/api/v1/tables/{table_id}", summary="One table: result, submissions, proofs", **API
@@ -54,7 +55,7 @@ def add_api(router: FastAPI, site: Site) -> None:
     async def table(request: Request, table_id: str) -> Response:
         queries.valid_table_id(site.election, table_id)
         return await cached_json(
-            request, site, lambda: queries.table(svc, table_id, site.snap().checkpoint)
+            request, site, lambda: queries.table(ctx, table_id, site.snap().checkpoint)
         )
 
     @router.get("/api/v1/search", summary="Tables by id, regions by code or name", **API)
@@ -64,7 +65,7 @@ def add_api(router: FastAPI, site: Site) -> None:
         q = queries.check_query(q)
         if not q:
             raise InputError("the query is empty")
-        return await cached_json(request, site, lambda: queries.search(svc, q))
+        return await cached_json(request, site, lambda: queries.search(ctx, q))
 
     @router.get("/api/v1/checkpoint", summary="The latest signed checkpoint and its key", **API)
     async def checkpoint(request: Request) -> Response:
@@ -87,7 +88,7 @@ def add_api(router: FastAPI, site: Site) -> None:
         size: Annotated[int | None, Query(ge=1, le=LEAF_MAX)] = None,
     ) -> Response:
         def build() -> Any:
-            proof = svc.log.inclusion(leaf, size)
+            proof = ctx.log.inclusion(leaf, size)
             cp = site.snap().checkpoint
             proof["verifier_key"] = cp.verifier_key if cp else None
             return proof
@@ -107,7 +108,7 @@ def add_api(router: FastAPI, site: Site) -> None:
                 if cp is None:
                     raise NotFound("no checkpoint has been published yet")
                 target = cp.size
-            return svc.log.consistency(old, target)
+            return ctx.log.consistency(old, target)
 
         return await cached_json(request, site, build)
 
@@ -118,13 +119,13 @@ def add_api(router: FastAPI, site: Site) -> None:
         severity: Literal["info", "warning", "error"] | None = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> Response:
-        return await cached_json(request, site, lambda: svc.findings(code, severity, limit))
+        return await cached_json(request, site, lambda: use.findings(ctx, code, severity, limit))
 
     @router.get("/api/v1/conflicts", summary="Tables whose submissions disagree", **API)
     async def conflicts(
         request: Request, limit: Annotated[int, Query(ge=1, le=1000)] = 100
     ) -> Response:
-        return await cached_json(request, site, lambda: svc.conflicts()[:limit])
+        return await cached_json(request, site, lambda: use.conflicts(ctx)[:limit])
 
     @router.get("/api/v1/audits", summary="Audits and quick counts, with where each stands", **API)
     async def audit_list(request: Request) -> Response:

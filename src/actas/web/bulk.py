@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from actas.adapters.store.sql import LoggedSubmission
-from actas.app.service import Service
+from actas.app import results
+from actas.app.context import Context
 from actas.core.log import merkle
 from actas.core.results.reconcile import TableResult
 from actas.web.queries import Checkpoint, crumbs, table_json, table_rows
@@ -21,9 +22,9 @@ __all__ = ["Bulk"]
 class Bulk:
     """Everything the static export needs, read once."""
 
-    def __init__(self, svc: Service) -> None:
-        store = svc.store
-        self.election = svc.election
+    def __init__(self, ctx: Context) -> None:
+        store = ctx.store
+        self.election = ctx.election
         with store.read() as conn:
             self.names = store.region_names(conn)
             self.results: dict[str, TableResult] = {
@@ -37,8 +38,9 @@ class Bulk:
                     self.subs.setdefault(sub.table_id, []).append(sub)
             # every perfect node, from the leaves (the store keeps only the upper levels)
             self.nodes = merkle.MemoryNodes(leaf_hashes)
-        self.national = svc.results()[0] if svc.results() else None
-        self.by_level = [svc.results(level=i) for i in range(len(self.election.levels))]
+        national = results.results(ctx)
+        self.national = national[0] if national else None
+        self.by_level = [results.results(ctx, level=i) for i in range(len(self.election.levels))]
         self.regions = {r["code"]: r for rows in self.by_level for r in rows}
         scheme = self.election.scheme
         self.children_of: dict[str, list[dict[str, Any]]] = {}

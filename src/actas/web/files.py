@@ -7,10 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
-
-from actas.adapters.blobs import open_blobs
+from actas.adapters.store.portal import public_photo_name
 from actas.app.photos.ingest import public_copy
 from actas.app.service import Service
 from actas.core.errors import NotFound, StoreError
@@ -30,23 +27,16 @@ def public_photo(svc: Service, sha256: str) -> bytes | None:
     if not _SHA256.fullmatch(sha256):
         return None
     try:
-        with svc.store.read() as conn:
-            row = conn.execute(
-                text(
-                    "SELECT public_sha256 FROM photos"
-                    " WHERE sha256 = :s OR public_sha256 = :s LIMIT 1"
-                ),
-                {"s": sha256},
-            ).first()
-    except (StoreError, SQLAlchemyError):  # no photo pipeline in this database yet
+        recorded = public_photo_name(svc.store, sha256)
+    except StoreError:  # no photo pipeline in this database yet
         return None
-    if row is None:
+    if recorded is None:
         return None
-    name = str(row[0]) if row[0] else public_copy(svc, sha256)  # made on first request
+    name = recorded or public_copy(svc, sha256)  # made on first request
     if name is None:
         return None
     try:
-        return open_blobs(svc.settings.blobs, svc.settings.s3_endpoint).get(name)
+        return svc.blobs.get(name)
     except (NotFound, StoreError):
         return None
 

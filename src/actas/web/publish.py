@@ -201,7 +201,7 @@ _JOB: dict[str, Any] = {}
 
 def _child_init() -> None:
     site: Site = _JOB["site"]
-    site.svc.store.engine.dispose(close=False)  # never share the parent's connections
+    site.svc.after_fork()  # never share the parent's connections
 
 
 def _render_chunk(chunk: tuple[str, list[str]]) -> tuple[int, int, int, int]:

@@ -1,4 +1,4 @@
-"""Portal-only reads over ``service.store`` / ``service.election`` / ``service.log``.
+"""Portal-only reads over a context's store and election (:mod:`actas.app.context`).
 
 Each page is built from a handful of queries: a table page reads its result,
 its submissions (with findings), the names of its four regions and the proof
@@ -14,12 +14,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-
-from actas.adapters.store import schema as s
-from actas.adapters.store.sql import fold_name
+from actas.adapters.store import fold_name, portal
+from actas.app import results
+from actas.app.context import Context
 from actas.app.photos.uploads import pending as pending_uploads
-from actas.app.service import Service
 from actas.core.errors import InputError, NotFound
 from actas.core.model import Election
 from actas.core.results.reconcile import TableResult
@@ -73,22 +71,17 @@ class Snapshot:
         return max(times)
 
 
-def snapshot(svc: Service) -> Snapshot:
-    store = svc.store
-    with store.read() as conn:
-        row = conn.execute(
-            select(s.submissions.c.seq, s.submissions.c.received_at)
-            .order_by(s.submissions.c.seq.desc())
-            .limit(1)
-        ).first()
+def snapshot(ctx: Context) -> Snapshot:
+    store = ctx.store
+    last = portal.latest_submission(store)
     latest = store.checkpoint()
     cp = None
     if latest is not None:
         key = store.get_meta("verifier_key") or ""
         cp = Checkpoint(latest[0], latest[1], latest[2], latest[3], key)
-    if row is None:
+    if last is None:
         return Snapshot(0, "", cp)
-    return Snapshot(int(row.seq) + 1, str(row.received_at), cp)
+    return Snapshot(last[0] + 1, last[1], cp)
 
 
 # --------------------------------------------------------------------------- validation
@@ -142,18 +135,18 @@ def crumbs(election: Election, code: str, names: Mapping[str, str]) -> list[dict
 # --------------------------------------------------------------------------- tables
 
 
-def table(svc: Service, table_id: str, cp: Checkpoint | None) -> dict[str, Any]:
-    valid_table_id(svc.election, table_id)
-    store = svc.store
+def table(ctx: Context, table_id: str, cp: Checkpoint | None) -> dict[str, Any]:
+    valid_table_id(ctx.election, table_id)
+    store = ctx.store
     with store.read() as conn:
         result = store.table_result(table_id, conn)
         subs = store.submissions_of(table_id, conn)
         if result is None and not subs:
             raise NotFound("no submission for this table")
-        names = store.region_names(conn, svc.election.scheme.region_codes(table_id))
+        names = store.region_names(conn, ctx.election.scheme.region_codes(table_id))
         waiting = pending_uploads(store, conn, subs)
         return table_json(
-            svc.election, table_id, result, subs, names, cp, store.node_reader(conn), waiting
+            ctx.election, table_id, result, subs, names, cp, store.node_reader(conn), waiting
         )
 
 
@@ -177,55 +170,56 @@ def table_rows(election: Election, results: Sequence[TableResult]) -> list[dict[
     return out
 
 
-def region(svc: Service, code: str) -> dict[str, Any]:
+def region(ctx: Context, code: str) -> dict[str, Any]:
     """A region's results, its breadcrumbs, its children and (at the last level) its tables."""
-    level = valid_region(svc.election, code)
-    result = region_result(svc, code)
-    store = svc.store
-    election = svc.election
+    level = valid_region(ctx.election, code)
+    result = region_result(ctx, code)
+    store = ctx.store
+    election = ctx.election
     with store.read() as conn:
         names = store.region_names(conn, _ancestors(election, code))
         tables = None
         if level == len(election.levels) - 1:
-            results = store.table_results(conn, prefix=code + election.scheme.table_separator)
-            tables = table_rows(election, results)
+            found = store.table_results(conn, prefix=code + election.scheme.table_separator)
+            tables = table_rows(election, found)
     return {
         "region": result,
         "crumbs": crumbs(election, code, names),
         "child_level": election.levels[level + 1].id if level + 1 < len(election.levels) else None,
-        "children": svc.children(code),
+        "children": results.children(ctx, code),
         "tables": tables,
     }
 
 
-def children(svc: Service, code: str) -> list[dict[str, Any]]:
+def children(ctx: Context, code: str) -> list[dict[str, Any]]:
     if code:
-        valid_region(svc.election, code)
-        region_result(svc, code)
-    return svc.children(code)
+        valid_region(ctx.election, code)
+        region_result(ctx, code)
+    return results.children(ctx, code)
 
 
-def region_result(svc: Service, code: str) -> dict[str, Any]:
+def region_result(ctx: Context, code: str) -> dict[str, Any]:
     """One region's results ("" = the nation); NotFound without a message echoing input."""
     try:
-        return svc.results(region=code)[0]
+        return results.results(ctx, region=code)[0]
     except NotFound:
         raise NotFound("no results for this region") from None
 
 
-def claims(svc: Service, national: Mapping[str, Any] | None) -> list[dict[str, Any]]:
-    """Official national claims beside the collected actas, when the service has any.
+def claims(ctx: Context, national: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """Official national claims beside the collected actas.
 
-    Reads ``svc.claims()`` (the analysis use case) if present: a list of logged
-    claims files, each ``{"name", "seq", "claims": {"claims": [claim, ...]}}`` with
-    claims as in ``docs/claims.md``. Regional claims are left to the analysis pages.
+    Reads the logged claims files (``analysis.stored_claims``): each
+    ``{"name", "seq", "claims": {"claims": [claim, ...]}}`` with claims as in
+    ``docs/claims.md``. Regional claims are left to the analysis pages.
     """
-    method = getattr(svc, "claims", None)
-    if not callable(method) or not national:
+    if not national:
         return []
+    from actas.app.analysis import stored_claims  # numpy and scipy: not at the portal's start
+
     collected = {c["id"]: int(c["votes"]) for c in national.get("candidates", [])}
     out = []
-    for f in method() or []:
+    for f in stored_claims(ctx) or []:
         body = f.get("claims") if isinstance(f, Mapping) else None
         items = body.get("claims") if isinstance(body, Mapping) else body
         for c in items if isinstance(items, list) else []:
@@ -286,29 +280,20 @@ def check_query(q: str) -> str:
     return q
 
 
-def search(svc: Service, q: str, limit: int = SEARCH_LIMIT) -> dict[str, Any]:
+def search(ctx: Context, q: str, limit: int = SEARCH_LIMIT) -> dict[str, Any]:
     """Find tables by id, regions and centres by code or (accent-free) name."""
     q = check_query(q)
-    election = svc.election
+    election = ctx.election
     scheme = election.scheme
     hits: list[dict[str, Any]] = []
     if not q:
         return {"query": q, "results": hits}
-    store = svc.store
+    store = ctx.store
     with store.read() as conn:
         for tid in _table_candidates(election, q):
-            exists = conn.execute(
-                select(s.submissions.c.seq).where(s.submissions.c.table_id == tid).limit(1)
-            ).first()
-            if exists is not None:
+            if portal.has_submissions(conn, tid):
                 hits.append({"kind": "table", "table_id": tid, "code": tid})
-        codes = _code_candidates(election, q)
-        found_codes = [
-            str(c)
-            for c in conn.execute(
-                select(s.region_results.c.code).where(s.region_results.c.code.in_(codes))
-            ).scalars()
-        ]
+        found_codes = portal.existing_regions(conn, _code_candidates(election, q))
         by_name: list[tuple[str, int, str]] = []
     folded = fold_name(q)
     if len(folded) >= 2 and not folded.isdigit():

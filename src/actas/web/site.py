@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from actas.app import audits
+from actas.app import audits, results
 from actas.app.service import Service
 from actas.core.errors import InputError
 from actas.web import queries
@@ -78,7 +78,7 @@ class Site:
                 path = candidate if candidate.is_file() else None
             if path is not None and path.is_file():
                 names = dict(self.election.region_names)
-                for r in self.svc.results(level=0):
+                for r in results.results(self.svc, level=0):
                     if r["name"]:
                         names.setdefault(r["code"], r["name"])
                 self._geo = load_map(path, names, self.election.geometry_key)
@@ -88,19 +88,19 @@ class Site:
     # ----------------------------------------------------------------- page data
 
     def home_data(self, snap: queries.Snapshot) -> dict[str, Any]:
-        national = self.svc.results()
+        national = results.results(self.svc)
         nat = national[0] if national else None
         return {
             "election": {"id": self.election.id, "name": self.election.name},
             "national": nat,
-            "states": self.svc.children(""),
+            "states": results.children(self.svc, ""),
             "claims": queries.claims(self.svc, nat),
             "checkpoint": snap.checkpoint.to_json() if snap.checkpoint else None,
             "log_size": snap.size,
         }
 
     def map_data(self) -> dict[str, Any]:
-        states = self.svc.children("")
+        states = results.children(self.svc, "")
         geo = self.geo()
         rows = []
         for r in states:
@@ -248,7 +248,7 @@ class Site:
                     else t("map.margin_above", lo=t.pp(lo, 0))
                 )
                 legend.append({"fill": winner_fill(shade, lo), "label": label})
-        states = self.svc.children("")
+        states = results.children(self.svc, "")
         return {
             "view": view,
             "geo": self.geo(),
@@ -272,7 +272,7 @@ class Site:
         return self._top[1]
 
     def _top_candidates(self) -> list[int]:
-        national = self.svc.results()
+        national = results.results(self.svc)
         if not national:
             return list(range(min(2, len(self.election.candidates))))
         votes = [c["votes"] for c in national[0]["candidates"]]
