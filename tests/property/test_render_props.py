@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from actas.adapters.elections import load_builtin
 from actas.core.bundle import format as b
-from actas.core.bundle.render import Renderer
+from actas.core.bundle.render import LineRenderer
 from actas.core.model import Counts, Finding, Severity
 from actas.core.results.reconcile import Status, TableResult
 from actas.core.results.tally import Expected, RegionTally, tally_to_json
@@ -52,7 +52,7 @@ findings = st.lists(
 @given(st.sampled_from([VE, RU]), st.data())
 def test_counts(election, data: st.DataObject) -> None:  # type: ignore[no-untyped-def]
     c = data.draw(counts(election))
-    assert Renderer(election).counts(c) == b.dumps(b.counts_to_json(election, c))
+    assert LineRenderer(election).counts(c) == b.dumps(b.counts_to_json(election, c))
 
 
 @SETTINGS
@@ -80,7 +80,7 @@ def test_submission_line(  # type: ignore[no-untyped-def]
         raw_sha256="ab" * 32,
         raw_b64=raw,
     )
-    assert Renderer(VE).submission(**args) == b.dumps(b.submission_json(VE, **args))
+    assert LineRenderer(VE).submission(**args) == b.dumps(b.submission_json(VE, **args))
 
 
 @SETTINGS
@@ -97,7 +97,7 @@ def test_table_element(  # type: ignore[no-untyped-def]
     table_id, status, c, seqs, agreeing, channels, differing
 ) -> None:
     r = TableResult(table_id, status, c, seqs, agreeing, channels, differing)
-    assert Renderer(VE).table(r) == b.dumps(b.table_json(VE, r))
+    assert LineRenderer(VE).table(r) == b.dumps(b.table_json(VE, r))
 
 
 @SETTINGS
@@ -151,8 +151,8 @@ def test_region_element(election, level: int, code: str, data: st.DataObject) ->
     )
     names = data.draw(st.dictionaries(st.just(code), text, max_size=1))
     obj = tally_to_json(election, t, names)
-    assert Renderer(election).region(obj) == b.dumps(obj)
+    assert LineRenderer(election).region(obj) == b.dumps(obj)
     obj["tables"]["expected"] = data.draw(st.one_of(st.none(), n, st.floats(0, 1)))  # relaxed
-    assert Renderer(election).region(obj) == b.dumps(obj)
+    assert LineRenderer(election).region(obj) == b.dumps(obj)
     obj["candidates"][0]["name"] = data.draw(text)  # not the election's: the general route
-    assert Renderer(election).region(obj) == b.dumps(obj)
+    assert LineRenderer(election).region(obj) == b.dumps(obj)

@@ -24,7 +24,7 @@ from actas.core.model import Election
 from actas.web.geo import coverage_fill, winner_fill
 from actas.web.i18n import DEFAULT, Catalog
 
-__all__ = ["Links", "Page", "Renderer", "ServerLinks", "StaticLinks", "ranked", "winner"]
+__all__ = ["Links", "Page", "PageRenderer", "ServerLinks", "StaticLinks", "ranked", "winner"]
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -278,7 +278,7 @@ class _FoldTranslations(Extension):
         yield from window
 
 
-class Renderer:
+class PageRenderer:
     """One Jinja environment per language: translations without values are folded into
     the compiled templates, numbers are formatted by the ``num``/``pct``/``pp`` filters."""
 

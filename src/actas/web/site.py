@@ -29,7 +29,7 @@ from actas.web.geo import (
     winner_fill,
 )
 from actas.web.i18n import DEFAULT, Catalog, load_catalogs
-from actas.web.render import Links, Page, Renderer, winner
+from actas.web.render import Links, Page, PageRenderer, winner
 
 __all__ = ["Site"]
 
@@ -50,7 +50,7 @@ class Site:
         self.svc = svc
         self.election = svc.election
         self.catalogs = load_catalogs()
-        self.renderer = Renderer(svc.election, self.catalogs)
+        self.renderer = PageRenderer(svc.election, self.catalogs)
         self.cache = EntryCache()
         self.fast = FastCache()
         self.snapshots = Versioned(lambda: queries.snapshot(svc), ttl)

@@ -4,7 +4,7 @@ A million-table bundle has a million ``submissions.jsonl`` lines and a million
 ``tables.json`` elements; the verifier renders each one it expects and
 compares bytes. :func:`actas.core.bundle.format.dumps` of :func:`actas.core.bundle.format.submission_json`
 (or ``table_json``) builds a dict per line and has ``json`` sort its keys;
-:class:`Renderer` writes the same text with the keys already in order and the
+:class:`LineRenderer` writes the same text with the keys already in order and the
 candidate and option ids sorted once per election. Property tests hold the two
 to the same bytes (``tests/property/test_render_props.py``); a line with
 findings is handed to the general route. Counts are integers (every reader
@@ -21,10 +21,10 @@ from actas.core.bundle import format as b
 from actas.core.model import Counts, Election, Finding
 from actas.core.results.reconcile import TableResult
 
-__all__ = ["Renderer"]
+__all__ = ["LineRenderer"]
 
 
-class Renderer:
+class LineRenderer:
     """Canonical text of counts, ``submissions.jsonl`` lines and ``tables.json`` elements."""
 
     def __init__(self, election: Election) -> None:

@@ -10,7 +10,7 @@ from typing import Any, cast
 import numpy as np
 
 from actas.core.bundle import format as b
-from actas.core.bundle.render import Renderer
+from actas.core.bundle.render import LineRenderer
 from actas.core.model import Election, TableId
 from actas.core.results.reconcile import TableResult, Version, reconcile
 from actas.core.results.tally import (
@@ -36,7 +36,7 @@ def tables(
     versions = cast(dict[TableId, list[Version]], derived.versions)  # ids, by the scheme
     results = [r for t in sorted(versions) if (r := reconcile(t, versions[t]))]
     run.count("tables", len(results))
-    table_text = Renderer(election).table
+    table_text = LineRenderer(election).table
     rendered = [table_text(r) for r in results]
     run.cmp.json_array(
         run.files.get(b.TABLES_JSON),
@@ -91,7 +91,7 @@ def regions(
                 _relax(obj, pub, derived)
     run.count("regions", len(expected))
     key = ("level", "code")
-    region_text = Renderer(election).region
+    region_text = LineRenderer(election).region
     rendered = [region_text(o) for o in expected]
     data = run.files.get(b.RESULTS_JSON)
     run.cmp.json_array(data, b.RESULTS_JSON, expected, key, "region", lines=rendered)

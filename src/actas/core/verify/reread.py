@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from actas.core.bundle.render import Renderer
+from actas.core.bundle.render import LineRenderer
 from actas.core.model import Election
 from actas.core.results import rules
 from actas.core.verify import replay
@@ -59,7 +59,7 @@ def reread_chunk(chunk: Chunk) -> list[JobResult]:
     """Read a chunk of rows again and compare each with its published line (picklable)."""
     plain = rules.Context(chunk.election)
     contexts = chunk.contexts
-    render = Renderer(chunk.election).submission
+    render = LineRenderer(chunk.election).submission
     out: list[JobResult] = []
     for job in chunk.jobs:
         context = contexts[job.binding] if contexts else plain
@@ -78,7 +78,7 @@ def reread_chunk(chunk: Chunk) -> list[JobResult]:
 
 
 def _render(render: Callable[..., str], job: Job, reading: replay.Reading) -> bytes:
-    """The line of ``submissions.jsonl`` the reading gives (``Renderer.submission``)."""
+    """The line of ``submissions.jsonl`` the reading gives (``LineRenderer.submission``)."""
     text = render(
         seq=job.seq,
         kind="record",
