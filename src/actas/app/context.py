@@ -95,7 +95,7 @@ class Context:
             text = load_builtin_text(election)
             origin = f"{election}/election.toml"
         definition = parse_election(text, origin)
-        settings.home.mkdir(parents=True, exist_ok=True)
+        settings.make_home()
         store = open_store(settings.database_url, migrate=True)
         existing = store.get_meta("election")
         if existing is not None:
@@ -122,6 +122,8 @@ class Context:
         db = settings.database_url
         if db.startswith("sqlite:///") and not Path(db[len("sqlite:///") :]).exists():
             raise StoreError(f"no Actas data in {settings.home}; run 'actas init' first")
+        if settings.home.is_dir():  # a folder made before it was private
+            settings.make_home()
         store = open_store(db, migrate=True)
         text = store.get_meta("election")
         if text is None:

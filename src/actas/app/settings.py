@@ -23,6 +23,7 @@ it may hold a password), so later commands with the same home use that database.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -70,9 +71,22 @@ class Settings:
     def keys_dir(self) -> Path:
         return self.home / "keys"
 
+    def make_home(self) -> Path:
+        """Create the data folder, owner only (0700): it holds the database, the keys,
+        the photos and the sealed entries. An existing folder loses its group and
+        other bits (a folder this user may not change is left as it is)."""
+        self.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            mode = stat.S_IMODE(self.home.stat().st_mode)
+            if mode & 0o077:
+                os.chmod(self.home, mode & 0o700)
+        except OSError:
+            pass
+        return self.home
+
     def remember_database(self) -> None:
         """Record ``database_url`` in the home folder for later commands (mode 0600)."""
-        self.home.mkdir(parents=True, exist_ok=True)
+        self.make_home()
         path = self.home / DATABASE_FILE
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:

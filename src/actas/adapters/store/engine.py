@@ -9,18 +9,21 @@ which :class:`actas.adapters.store.sql.SqlStore` puts together.
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, insert, select, text, update
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from actas.adapters.store import schema as s
 from actas.core.errors import StoreError
 
-__all__ = ["Database"]
+__all__ = ["Database", "private_sqlite_file"]
 
 _LOCK_ID = 0x41637461  # "Acta": advisory lock key for the log sequencer on PostgreSQL
 _MIGRATE_LOCK_ID = 0x4163746D  # "Actm": one process at a time migrates a PostgreSQL store
@@ -32,6 +35,8 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         try:
+            if url.startswith("sqlite"):
+                private_sqlite_file(url)
             self.engine: Engine = _engine(url)
         except (SQLAlchemyError, ImportError) as exc:
             raise StoreError(f"cannot open database {_redact(url)}: {exc}") from exc
@@ -104,6 +109,35 @@ class Database:
         done = conn.execute(update(s.meta).where(s.meta.c.key == key).values(value=value))
         if not done.rowcount:
             conn.execute(insert(s.meta).values(key=key, value=value))
+
+
+def private_sqlite_file(url: str) -> Path | None:
+    """Make the SQLite file of ``url`` readable by its owner only (0600), before opening it.
+
+    It holds password hashes and sealed entries. A new file is created 0600, so SQLite
+    never makes it with the umask's 0644 (and its ``-wal`` and ``-shm`` files take the
+    database's mode); an existing one, and its ``-wal``/``-shm``, lose any group or
+    other bits. A file this user may not change is left as it is. ``None`` for an
+    in-memory database.
+    """
+    try:
+        name = make_url(url).database
+    except (SQLAlchemyError, ValueError):
+        return None
+    if not name or name == ":memory:" or name.startswith("file:"):
+        return None
+    path = Path(name)
+    try:
+        if path.parent.is_dir():
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+        for part in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
+            if part.exists():
+                mode = stat.S_IMODE(part.stat().st_mode)
+                if mode & 0o077:
+                    os.chmod(part, mode & 0o700)
+    except OSError:
+        pass  # a read-only or foreign file: opening it says what is wrong
+    return path
 
 
 def _redact(url: str) -> str:
