@@ -44,7 +44,7 @@ def test_a_fresh_bundle_verifies(small: Built) -> None:
 
 def test_verify_imports_no_adapter() -> None:
     allowed = {"audit", "bundle", "checkpoint", "compare", "errors", "leaf", "definitions", "merkle",
-               "model", "payload", "photo_intake", "reconcile", "row_intake", "rows", "rederive", "render", "replay", "rules",
+               "model", "payload", "photo_intake", "import_event", "reconcile", "row_intake", "rows", "rederive", "render", "replay", "rules",
                "sealed", "tally", "format", "log", "results", "verify", "procedure",
                # the modules split out of those above (issue 14)
                "arrays", "canonical", "counts", "expected", "frontier", "manifest", "nodes",

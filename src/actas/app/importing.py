@@ -15,7 +15,6 @@ counted as duplicates and not logged again.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +27,7 @@ from actas.app.context import Context
 from actas.core.definitions import ImportMapping, parse_mapping
 from actas.core.errors import InputError
 from actas.core.model import Source, Submission, SubmissionKind
+from actas.core.results.import_event import ImportEvent, import_leaves
 from actas.core.results.reconcile import Version
 from actas.core.results.row_intake import ImportedFile, row_submission, rules_context
 from actas.core.results.rows import header_for, read_registry_row
@@ -147,40 +147,22 @@ def import_bytes(
     file = ImportedFile(name, sha, received)
     summary = ImportSummary(name, mapping.name, sha, table_file.encoding)
     rules_ctx = rules_context(election, store.registry())
-    event: dict[str, Any] = {
-        "event": "import",
-        "file": name,
-        "sha256": sha,
-        "size": len(data),
-        "format": mapping.name,
-        "encoding": table_file.encoding,
-        "header": table_file.header_raw.decode(table_file.codec, "replace"),
-    }
     # the definitions the rows are read under, by hash: verify refuses a bundle whose
     # election.toml or mappings/<format>.toml is not the text this import used
     definition_sha256, builtin_sha256 = ctx.definition_hashes
-    if definition_sha256:
-        event["election_sha256"] = definition_sha256
-    if custom is None and mapping.name in builtin_sha256:
-        event["mapping_sha256"] = builtin_sha256[mapping.name]
-    before: list[Submission] = []  # a custom mapping's leaf comes before the event naming it
-    if custom is not None and mapping_file is not None:
-        event["mapping_sha256"] = hashlib.sha256(custom).hexdigest()
-        before.append(
-            Submission(
-                kind=SubmissionKind.EVENT,
-                source=Source("mapping", mapping_file.name, event["mapping_sha256"]),
-                received_at=received,
-                raw=custom,
-                meta={"format": mapping.name},
-            )
-        )
-    file_event = Submission(
-        kind=SubmissionKind.EVENT,
-        source=Source("import", name, sha),
-        received_at=received,
-        raw=json.dumps(event, sort_keys=True, separators=(",", ":")).encode(),
-        meta={"format": mapping.name},
+    event = ImportEvent(
+        file=name,
+        sha256=sha,
+        format=mapping.name,
+        encoding=table_file.encoding,
+        header=table_file.header_raw.decode(table_file.codec, "replace"),
+        election_sha256=definition_sha256 or "",
+        mapping_sha256=builtin_sha256.get(mapping.name, "") if custom is None else "",
+        size=len(data),
+    )
+    # a custom mapping's leaf comes before the event naming it
+    *before, file_event = import_leaves(
+        event, received, custom, mapping_file.name if mapping_file is not None else ""
     )
     total_rows = len(table_file._lines) - 1
     batch: list[Submission] = [*before, file_event]

@@ -32,6 +32,7 @@ from actas.core.model import (
     TableId,
 )
 from actas.core.results import rules
+from actas.core.results.import_event import ImportEvent, parse_event
 from actas.core.results.row_intake import judge_row, unreadable_row
 from actas.core.results.rows import Header, header_for, read_registry_row, split_rows
 
@@ -228,21 +229,6 @@ def parse_leaf_lines(
 
 
 @dataclass(frozen=True, slots=True)
-class ImportEvent:
-    """The JSON of an import EVENT leaf's raw bytes."""
-
-    file: str
-    sha256: str
-    format: str
-    encoding: str
-    header: str
-    # the mapping the rows were read with: a custom one is logged in an earlier EVENT leaf
-    # (channel mapping); a built-in one is the bundle's mappings/<format>.toml
-    mapping_sha256: str = ""
-    election_sha256: str = ""  # the election definition the import was made under
-
-
-@dataclass(frozen=True, slots=True)
 class Binding:
     """How to read the rows of one imported file."""
 
@@ -264,29 +250,6 @@ class Reading:
     counts: Counts | None
     findings: tuple[Finding, ...]
     region_names: Mapping[RegionCode, str]
-
-
-def parse_event(raw: bytes) -> ImportEvent:
-    """Parse an import EVENT's raw JSON; raises ValueError when it is not one."""
-    try:
-        data: Any = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"not JSON: {exc}") from None
-    if not isinstance(data, dict) or data.get("event") != "import":
-        raise ValueError("not an import event")
-    values = {}
-    for key in ("file", "sha256", "format", "encoding", "header"):
-        value = data.get(key)
-        if not isinstance(value, str):
-            raise ValueError(f"{key} is missing or not a string")
-        values[key] = value
-    hashes = {}
-    for key in ("mapping_sha256", "election_sha256"):
-        value = data.get(key, "")
-        if not isinstance(value, str) or (value and not _HEX64.fullmatch(value)):
-            raise ValueError(f"{key} is not a SHA-256")
-        hashes[key] = value
-    return ImportEvent(**values, **hashes)
 
 
 def detect_delimiter(header: str) -> str:
