@@ -177,7 +177,10 @@ class ResultTables(Database):
             q = q.where(s.table_results.c.status == status)
         if prefix is not None:
             q = q.where(s.table_results.c.table_id.startswith(prefix, autoescape=True))
-        return [result_from(r) for r in conn.execute(q)]
+        # ORDER BY follows the database's collation (PostgreSQL's may ignore spaces and
+        # punctuation); the order of ids is UTF-8 bytes (core.idorder), so sort here too:
+        # linear when the database returned them in that order already
+        return sorted((result_from(r) for r in conn.execute(q)), key=_table_id)
 
     def counted_counts(self, conn: Connection) -> list[tuple[str, str]]:
         """(table id, canonical Counts JSON) of every counted table, sorted by table id."""
@@ -187,7 +190,7 @@ class ResultTables(Database):
             .where(c.status != str(Status.CONFLICT), c.counts.is_not(None))
             .order_by(c.table_id)
         )
-        return [(str(t), str(j)) for t, j in conn.execute(q)]
+        return sorted((str(t), str(j)) for t, j in conn.execute(q))
 
     def table_arrays(self, n_candidates: int, conn: Connection) -> TableArrays:
         """Every table result as arrays, sorted by table id (a few bulk queries)."""
@@ -240,14 +243,14 @@ class ResultTables(Database):
         if parent:
             q = q.where(c.code.startswith(parent, autoescape=True))
         with self.read() as conn:
-            return [(str(a), str(b), str(d)) for a, b, d in conn.execute(q)]
+            return sorted((str(a), str(b), str(d)) for a, b, d in conn.execute(q))
 
     def all_region_results(self, conn: Connection) -> list[tuple[int, str, str, str]]:
         """(level, code, name, packed tally) of every region: national first, then each
         level by code (the bundle's order)."""
         c = s.region_results.c
         q = select(c.level, c.code, c.name, c.data).order_by(c.level, c.code)
-        return [(int(lv), str(a), str(b), str(d)) for lv, a, b, d in conn.execute(q)]
+        return sorted((int(lv), str(a), str(b), str(d)) for lv, a, b, d in conn.execute(q))
 
     # ----------------------------------------------------------------- findings
 
@@ -269,3 +272,7 @@ class ResultTables(Database):
         c = s.findings.c
         rows = conn.execute(select(c.code, c.severity, func.count()).group_by(c.code, c.severity))
         return {(str(a), str(b)): int(n) for a, b, n in rows}
+
+
+def _table_id(result: TableResult) -> str:
+    return result.table_id

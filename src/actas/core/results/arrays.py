@@ -1,4 +1,5 @@
-"""Per-table results as arrays: one row per table, sorted by id without a Python loop.
+"""Per-table results as arrays: one row per table, sorted by id without a Python loop
+(in the one order of ids, :mod:`actas.core.idorder`).
 
 Pure. :class:`TableArrays` is what the tally sums (:mod:`actas.core.results.tally`)
 and what the store keeps; :class:`Registry` the tables a registry lists. The
@@ -15,6 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from actas.core.idorder import id_array
 from actas.core.model import TableIdScheme
 
 __all__ = [
@@ -88,10 +90,11 @@ def id_matrix(ids: Sequence[str]) -> NDArray[np.uint8] | None:
 
 
 def id_keys(ids: Sequence[str], fixed: NDArray[np.uint8] | None) -> NDArray[Any]:
-    """An array of the ids that numpy compares as Python compares the strings."""
+    """An array of the ids that numpy compares in the canonical order of ids
+    (:mod:`actas.core.idorder`: by UTF-8 bytes, as Python compares the strings)."""
     if fixed is not None:
         return fixed.reshape(-1).view(f"S{fixed.shape[1]}")
-    return np.array(ids, dtype=str)
+    return id_array(ids)
 
 
 def id_order(ids: Sequence[str], fixed: NDArray[np.uint8] | None) -> NDArray[np.intp] | None:
@@ -162,8 +165,11 @@ def fill_registered(tables: TableArrays, registry: Registry) -> TableArrays:
     want = [tables.table_ids[i] for i in missing.tolist()]
     a, b = id_matrix(want), id_matrix(ids)
     same = a is not None and b is not None and a.shape[1] == b.shape[1]
-    keys = id_keys(ids, b if same else None)
-    sought = id_keys(want, a if same else None)
+    if same:
+        keys, sought = id_keys(ids, b), id_keys(want, a)
+    else:  # one encoding for both
+        both = id_array([*ids, *want])
+        keys, sought = both[: len(ids)], both[len(ids) :]
     order = np.argsort(keys, kind="stable")
     rows = order[np.minimum(np.searchsorted(keys, sought, sorter=order), len(keys) - 1)]
     found = (keys[rows] == sought) & (registry.registered[rows] >= 0)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from actas.core.idorder import id_array
 from actas.core.model import Election
 from actas.core.results.arrays import Registry, fits_scheme, id_matrix, id_order
 from actas.core.results.regions import region_sums
@@ -34,7 +35,8 @@ def expected_columns(
     registry's sums of the same level (both sorted by code)."""
     if not codes:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    have, want = np.array(reg_codes, dtype=str), np.array(codes, dtype=str)
+    both = id_array([*reg_codes, *codes])  # one encoding for both
+    have, want = both[: len(reg_codes)], both[len(reg_codes) :]
     pos = np.minimum(np.searchsorted(have, want), len(have) - 1)
     hit = have[pos] == want
     tables, known, registered = reg_sums[pos, 0], reg_sums[pos, 1], reg_sums[pos, 2]

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
+from actas.core.idorder import id_order, is_sorted
 from actas.core.model import TableIdScheme
 
 __all__ = ["NATIONAL", "level_codes", "region_groups", "region_sums"]
@@ -32,11 +33,14 @@ def level_codes(scheme: TableIdScheme, ids: Sequence[str], level: int) -> list[s
 def region_groups(
     scheme: TableIdScheme, ids: Sequence[str], fixed: NDArray[np.uint8] | None
 ) -> list[tuple[NDArray[np.intp], list[str]]]:
-    """Row groups of the (sorted) tables by region, per level: (start rows, codes).
+    """Row groups of the tables by region, per level: (start rows, codes).
 
-    Every member of a region has the prefix ``code + separator``, so in sorted
-    order each region is one contiguous run of rows, and a region's run is a
-    union of runs one level down.
+    The tables come sorted by their deepest region code (sorted by id does, unless
+    a code holds the table separator). Every member of a region has the prefix
+    ``code + separator`` and a part holds no separator, so each region is then one
+    contiguous run of rows, and a region's run is a union of runs one level down.
+    The codes are in the order of the runs, which is not the order of the codes
+    when one code is a prefix of another (:func:`region_sums` sorts them).
     """
     n = len(ids)
     if n == 0:
@@ -71,7 +75,20 @@ def region_sums(
     the tables, every level above from the one below (``np.add.reduceat`` over
     runs), so children sum to their parent by construction. Column-major
     ``columns`` make the one pass over all tables several times faster.
+
+    Each level's regions come sorted by code (:mod:`actas.core.idorder`), which is
+    not always the order of their runs: the tables ``X b#1`` < ``X#1`` make the runs
+    ``X b``, ``X`` of the codes ``X`` < ``X b``.
     """
+    if scheme.levels and (fixed is None or scheme.separator):
+        # a code may hold the table separator ("X#1" beside "X"), and then the tables
+        # "X#1", "X#1#1", "X#2" interleave the regions X and X#1: sum in the order of
+        # the deepest codes instead (the regions' sums do not depend on the tables' order)
+        deepest = level_codes(scheme, ids, len(scheme.levels) - 1)
+        if not is_sorted(deepest):
+            order = id_order(deepest)
+            ids = [ids[i] for i in order.tolist()]
+            columns = columns[order]
     groups = region_groups(scheme, ids, fixed)
     sums: list[NDArray[np.int64]] = []
     below, below_starts = columns, np.arange(len(ids), dtype=np.intp)
@@ -83,7 +100,12 @@ def region_sums(
     sums.reverse()
     top = sums[0] if sums else columns
     nation = top.sum(axis=0, dtype=np.int64).reshape(1, -1)
-    return [
-        (-1, [NATIONAL], nation),
-        *((lv, codes, sums[lv]) for lv, (_, codes) in enumerate(groups)),
-    ]
+    out: list[tuple[int, list[str], NDArray[np.int64]]] = [(-1, [NATIONAL], nation)]
+    for lv, (_, codes) in enumerate(groups):
+        level_sums = sums[lv]
+        if not is_sorted(codes):  # runs follow "code + separator", the order is the codes'
+            order = id_order(codes)
+            codes = [codes[i] for i in order.tolist()]
+            level_sums = level_sums[order]
+        out.append((lv, codes, level_sums))
+    return out
