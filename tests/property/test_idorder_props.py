@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import tempfile
 from pathlib import Path
@@ -14,12 +15,12 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from actas.adapters.bundle_files import read_bundle
 from actas.app.service import Service
 from actas.app.settings import Settings
 from actas.core.definitions import parse_election
 from actas.core.idorder import id_array, id_key, id_order, sort_ids
 from actas.core.verify.procedure import verify
-from actas.adapters.bundle_files import read_bundle
 
 # few letters, so that names collide, share prefixes and differ by a space or a '#'
 NAME = st.text(alphabet="Xb #/éÉñЖ😀-", min_size=1, max_size=4)
@@ -92,9 +93,7 @@ def _load(sep: str, tsep: str, rows: list[list[str]], root: Path) -> dict[str, b
     w.writerow(["province", "district", "station", "registered", "null", "A", "B"])
     w.writerows(rows)
     (root / "results.csv").write_text(out.getvalue(), "utf-8")
-    svc = Service.init(
-        Settings.from_env(env={}, home=root / "home"), str(root / "election.toml")
-    )
+    svc = Service.init(Settings.from_env(env={}, home=root / "home"), str(root / "election.toml"))
     try:
         svc.import_file(root / "results.csv", mapping_file=root / "free.toml")
         svc.export(root / "bundle")
@@ -123,7 +122,7 @@ def test_free_text_ids_import_export_verify(case: tuple[str, str, list[list[str]
     valid: dict[str, int] = {}
     for t in tables:
         for code in scheme.region_codes(t["table_id"]):
-            valid[code] = valid.get(code, 0) + t["valid"]
+            valid[code] = valid.get(code, 0) + (t["valid"] or 0)  # None: a conflict
     assert {r["code"]: r["valid"] for r in regions if r["level"] != "national"} == valid
 
 
@@ -134,6 +133,6 @@ def test_the_order_is_the_utf8_byte_order(ids: list[str]) -> None:
     assert [ids[i] for i in id_order(ids).tolist()] == by_bytes
     keys = id_array(ids)
     assert [bool(x) for x in keys[:-1] <= keys[1:]] == [
-        id_key(a) <= id_key(b) for a, b in zip(ids, ids[1:], strict=False)
+        id_key(a) <= id_key(b) for a, b in itertools.pairwise(ids)
     ]
     assert isinstance(keys, np.ndarray)

@@ -15,6 +15,7 @@ tables ``X b#1`` and ``X#1``, the table ``X b#1`` comes first (a space is 0x20,
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -41,7 +42,7 @@ def sort_ids(ids: Iterable[str]) -> list[str]:
 
 
 def is_sorted(ids: Sequence[str]) -> bool:
-    return all(a <= b for a, b in zip(ids, ids[1:], strict=False))
+    return all(a <= b for a, b in itertools.pairwise(ids))
 
 
 def id_array(ids: Sequence[str]) -> NDArray[Any]:
