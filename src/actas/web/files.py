@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,7 @@ def public_photo(svc: Service, sha256: str) -> bytes | None:
 
 
 _bundle_cache: dict[tuple[str, int, int], str] = {}
+_hashing = threading.Lock()  # one thread hashes; the others wait for its digest
 
 
 def bundle_files(folder: Path | None) -> list[dict[str, Any]]:
@@ -62,10 +64,13 @@ def bundle_files(folder: Path | None) -> list[dict[str, Any]]:
         key = (str(path), st.st_size, st.st_mtime_ns)
         digest = _bundle_cache.get(key)
         if digest is None:
-            h = hashlib.sha256()
-            with path.open("rb") as fh:
-                for chunk in iter(lambda: fh.read(1 << 20), b""):
-                    h.update(chunk)
-            digest = _bundle_cache[key] = h.hexdigest()
+            with _hashing:
+                digest = _bundle_cache.get(key)
+                if digest is None:
+                    h = hashlib.sha256()
+                    with path.open("rb") as fh:
+                        for chunk in iter(lambda: fh.read(1 << 20), b""):
+                            h.update(chunk)
+                    digest = _bundle_cache[key] = h.hexdigest()
         out.append({"name": rel.as_posix(), "size": st.st_size, "sha256": digest})
     return out

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import mimetypes
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -13,7 +12,8 @@ from actas.core.errors import InputError, NotFound
 from actas.web import queries
 from actas.web.access import PUBLIC
 from actas.web.cache import SECURITY_HEADERS, STATIC_MAX_AGE, make_entry, respond
-from actas.web.files import bundle_files, public_photo
+from actas.web.downloads import Downloads
+from actas.web.files import public_photo
 from actas.web.i18n import LANGS
 from actas.web.render import Page
 from actas.web.serve import cached_page
@@ -128,16 +128,12 @@ def add_portal(router: FastAPI, site: Site) -> None:
             json_twin=True,
         )
 
+    bundle = Downloads(site.bundle_dir, site.svc.settings.home / "cache" / "downloads")
+    router.router.on_shutdown.append(bundle.close)
+
     @router.get("/downloads/{name:path}", summary="A file of the export bundle", **PORTAL)
     async def download_file(request: Request, name: str) -> Response:
-        folder = site.bundle_dir
-        listed = {f["name"]: f for f in bundle_files(folder)}
-        if folder is None or name not in listed:
-            raise NotFound("no such file in the export bundle")
-        path = folder / name
-        media = mimetypes.guess_type(name)[0] or "application/octet-stream"
-        entry = make_entry(path.read_bytes(), media, "public, max-age=300")
-        return respond(request, entry)
+        return await bundle.respond(request, name)
 
     @router.get("/methodology", summary="How the results are built and checked", **PORTAL)
     async def methodology(request: Request) -> Response:
