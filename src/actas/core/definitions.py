@@ -170,6 +170,7 @@ def parse_election(text: str, origin: str = "<election>") -> Election:
         geometry_key=geo.text("key", ""),
         attribution=geo.text("attribution", ""),
         region_names=dict(names),
+        timezone=el.text("timezone", ""),
     )
 
 

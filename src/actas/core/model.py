@@ -227,6 +227,7 @@ class Election:
     geometry_key: str = ""  # property of a feature that holds the top-level region code
     region_names: Mapping[str, str] = field(default_factory=dict)
     attribution: str = ""
+    timezone: str = ""  # IANA zone the portal shows times in (America/Caracas); "" = by country
 
     @property
     def levels(self) -> tuple[Level, ...]:

@@ -23,6 +23,7 @@ from actas.web.access import PUBLIC, check_routes
 from actas.web.api import add_api
 from actas.web.cache import dump_json, make_entry, respond
 from actas.web.fastpath import FastPath
+from actas.web.head import HeadAsGet
 from actas.web.pages import add_portal
 from actas.web.people import add_people
 from actas.web.serve import error_response
@@ -83,6 +84,7 @@ def _build(settings: Settings, svc: Service, ttl: float) -> FastAPI:
         return respond(request, make_entry(dump_json(app.openapi()), "application/json"))
 
     app.add_middleware(FastPath, cache=site.fast, version=site.snapshots)
+    app.add_middleware(HeadAsGet)  # added last: outermost, so HEAD is a GET all the way down
     _install_errors(app, site)
     check_routes(app)
     return app

@@ -1,6 +1,8 @@
 """Translations: flat JSON catalogs (``locales/es.json``, ``locales/en.json``).
 
 Spanish is the default. Templates call ``t("home.log_size", size=n)``; numbers and
+shares are formatted for the language; ``t.count("table.agreeing", n)`` picks the
+singular or plural message (``table.agreeing.one``/``.other``). Numbers and
 shares are formatted for the language (``7.156.462`` and ``67,1 %`` in Spanish,
 ``7,156,462`` and ``67.1%`` in English). A missing key is a bug: the test suite
 checks both catalogs have the same keys and every template key exists.
@@ -31,6 +33,14 @@ class Catalog:
         if text is None:
             raise KeyError(f"no message {key!r} in the {self.lang} catalog")
         return text.format(**values) if values else text
+
+    def has(self, key: str) -> bool:
+        return key in self.messages
+
+    def count(self, key: str, n: int, **values: Any) -> str:
+        """``key.one`` when ``n`` is 1, else ``key.other``; ``{n}`` is the formatted number
+        (both languages here have these two plural forms)."""
+        return self(f"{key}.{'one' if n == 1 else 'other'}", n=self.num(n), **values)
 
     def num(self, value: int | None) -> str:
         if value is None:

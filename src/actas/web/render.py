@@ -22,6 +22,7 @@ from markupsafe import Markup, escape
 
 from actas.core.model import Election
 from actas.web.geo import coverage_fill, winner_fill
+from actas.web.humantime import Clock, election_zone
 from actas.web.i18n import DEFAULT, Catalog
 
 __all__ = ["Links", "Page", "PageRenderer", "ServerLinks", "StaticLinks", "ranked", "winner"]
@@ -294,6 +295,7 @@ class PageRenderer:
             return self._foot(ctx)
 
         self.envs: dict[str, Environment] = {}
+        zone = election_zone(election)
         for lang, catalog in catalogs.items():
             env = Environment(
                 loader=FileSystemLoader(TEMPLATES),
@@ -314,6 +316,7 @@ class PageRenderer:
                 winner=winner,
                 winner_fill=winner_fill,
                 coverage_fill=coverage_fill,
+                clock=Clock(zone, catalog),
             )
             self.envs[lang] = env
         self.env = self.envs[DEFAULT]

@@ -312,7 +312,8 @@ class Site:
         }
         search = {
             "none": t("search.none"),
-            "results": t("search.results", n="{n}"),
+            "results": t("search.results.other", n="{n}"),
+            "results_one": t("search.results.one", n="{n}"),
             "table": t("table.title", id="{id}"),
             "error": t("search.bad_query"),
             "suffix": "" if lang == DEFAULT else f".{lang}",

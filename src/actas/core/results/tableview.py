@@ -1,5 +1,6 @@
 """One table as JSON: its result, every submission with its leaf and inclusion proof,
-its regions, how its readings agree. The portal's table page and API, the static
+its regions, how its readings agree, where it stands (``tablestate``) and its sources
+side by side. The portal's table page and API, the static
 export and ``actas table --json`` all answer with it."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from actas.core.log.leaf import decode_leaf
 from actas.core.model import Election
 from actas.core.results.agreement import grade
 from actas.core.results.reconcile import TableResult
+from actas.core.results.tablestate import comparison, table_state
 
 __all__ = ["Checkpoint", "table_json"]
 
@@ -115,6 +117,8 @@ def table_json(
     return {
         "table_id": table_id,
         "election": election.id,
+        # pending, received (waiting for reading or transcription), read, confirmed, conflict
+        **table_state(result, subs, pending),
         "regions": [
             {"level": lv.id, "code": c, "name": names.get(c, "")}
             for lv, c in zip(election.levels, codes, strict=True)
@@ -125,4 +129,6 @@ def table_json(
         "agreement": grade(result, subs),
         # uploads logged on receipt whose photo a queue worker has not decoded yet
         "pending": [dict(p) for p in pending],
+        # every version with counts side by side: candidate × source, differences marked
+        "comparison": comparison(election, subs),
     }

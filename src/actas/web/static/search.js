@@ -22,7 +22,7 @@
   });
   out.textContent = "";
   var head = document.createElement("h2");
-  head.textContent = msg.results.split("{n}").join(String(hits.length));
+  head.textContent = (hits.length === 1 ? msg.results_one : msg.results).split("{n}").join(String(hits.length));
   out.appendChild(head);
   if (!hits.length) { var p = document.createElement("p"); p.textContent = msg.none; out.appendChild(p); return; }
   var list = document.createElement("ul");
