@@ -21,6 +21,9 @@ CATALOGS = {
     lang: json.loads((WEB / "locales" / f"{lang}.json").read_text("utf-8")) for lang in ("es", "en")
 }
 KEY = re.compile(r"""\bt\(\s*["']([a-z0-9_.]+)["']""")
+PLURAL = re.compile(r"""\bt\.count\(\s*["']([a-z0-9_.]+)["']""")
+# the first argument of a Finding built in the package: every code has a label
+FINDING = re.compile(r'(?:\bFinding|\b_f)\(\s*"([a-z_]+\.[a-z_]+)"')
 DYNAMIC = re.compile(r"""\bt\(\s*["']([a-z0-9_.]+)["']\s*~""")
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
@@ -61,6 +64,38 @@ def test_every_used_key_exists() -> None:
         ]
     )
     assert not [k for k in dynamic if k not in CATALOGS["es"]]
+
+
+def test_plurals_have_both_forms_and_no_template_uses_a_bare_plural_key() -> None:
+    sources = [p.read_text("utf-8") for p in TEMPLATES]
+    sources += [p.read_text("utf-8") for p in WEB.glob("*.py")]
+    used = {k for src in sources for k in PLURAL.findall(src)}
+    assert {"table.agreeing", "people.grade_line", "search.results"} <= used
+    for key in used:
+        for form in ("one", "other"):
+            assert f"{key}.{form}" in CATALOGS["es"], f"{key}.{form}"
+    for lang, catalog in CATALOGS.items():
+        for key, text in catalog.items():
+            assert "(s)" not in text and "(es)" not in text, f"{lang} {key}: {text!r}"
+
+
+def test_every_finding_code_and_table_state_has_words() -> None:
+    from actas.core.results.tablestate import STATES, WAITING
+
+    package = WEB.parent
+    codes = {
+        code for path in package.rglob("*.py") for code in FINDING.findall(path.read_text("utf-8"))
+    }
+    assert {"sum.valid_mismatch", "photo.duplicate_elsewhere", "row.bad_value"} <= codes
+    keys = [f"finding.{c}" for c in sorted(codes)]
+    keys += [f"state.{s}" for s in STATES] + [f"state.short.{s}" for s in STATES]
+    keys += [f"state.next.{s}" for s in STATES if s != "received"]
+    keys += [f"state.next.received.{w}" for w in WAITING]
+    from actas.core.results.reconcile import _FIELDS
+
+    keys += [f"field.{f}" for f in _FIELDS]
+    missing = [k for k in keys if k not in CATALOGS["es"]]
+    assert not missing, missing
 
 
 def _strip(source: str) -> str:

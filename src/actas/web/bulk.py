@@ -38,6 +38,7 @@ class Bulk:
                     self.subs.setdefault(sub.table_id, []).append(sub)
             # every perfect node, from the leaves (the store keeps only the upper levels)
             self.nodes = merkle.MemoryNodes(leaf_hashes)
+        self.registry = sorted(store.registry())  # pending tables have pages too
         national = results.results(ctx)
         self.national = national[0] if national else None
         self.by_level = [results.results(ctx, level=i) for i in range(len(self.election.levels))]
@@ -55,9 +56,22 @@ class Bulk:
             except ValueError:
                 continue
             self.tables_of.setdefault(centre, []).append(res)
+        # the tables of each centre with no result yet: listed in the registry, or named
+        # by a submission (received, not read)
+        self.listed_of: dict[str, list[str]] = {}
+        self.named_of: dict[str, list[str]] = {}
+        for into, ids in ((self.listed_of, self.registry), (self.named_of, sorted(self.subs))):
+            for tid in ids:
+                if tid in self.results:
+                    continue
+                try:
+                    centre = scheme.region_codes(tid)[-1]
+                except ValueError:
+                    continue
+                into.setdefault(centre, []).append(tid)
 
     def table_ids(self) -> list[str]:
-        ids = set(self.results) | set(self.subs)
+        ids = set(self.results) | set(self.subs) | set(self.registry)
         good = []
         for t in sorted(ids):
             try:
@@ -88,5 +102,12 @@ class Bulk:
             "crumbs": crumbs(election, code, self.names),
             "child_level": None if last else election.levels[level + 1].id,
             "children": self.children_of.get(code, []),
-            "tables": table_rows(election, self.tables_of.get(code, [])) if last else None,
+            "tables": table_rows(
+                election,
+                self.tables_of.get(code, []),
+                self.listed_of.get(code, []),
+                self.named_of.get(code, []),
+            )
+            if last
+            else None,
         }

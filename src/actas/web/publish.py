@@ -32,7 +32,7 @@ __all__ = ["publish"]
 Progress = Callable[[int, int], None]
 CHUNK = 500
 PARALLEL_FROM = 5000  # below this many pages one process is faster than forking
-ASSETS = ("style.css", "verify.js", "search.js")
+ASSETS = ("style.css", "verify.js", "search.js", "time.js")
 
 
 class _Writer:

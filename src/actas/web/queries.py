@@ -141,7 +141,8 @@ def table(ctx: Context, table_id: str, cp: Checkpoint | None) -> dict[str, Any]:
     with store.read() as conn:
         result = store.table_result(table_id, conn)
         subs = store.submissions_of(table_id, conn)
-        if result is None and not subs:
+        # a table of the registry has a page before anything arrives (state "pending")
+        if result is None and not subs and not portal.in_registry(conn, table_id):
             raise NotFound("no submission for this table")
         names = store.region_names(conn, ctx.election.scheme.region_codes(table_id))
         waiting = pending_uploads(store, conn, subs)
@@ -153,20 +154,42 @@ def table(ctx: Context, table_id: str, cp: Checkpoint | None) -> dict[str, Any]:
 # --------------------------------------------------------------------------- regions
 
 
-def table_rows(election: Election, results: Sequence[TableResult]) -> list[dict[str, Any]]:
+# a table result's status -> the state its page shows (core/results/tablestate.py)
+STATE_OF_STATUS = {"single": "read", "consensus": "confirmed", "resolved": "confirmed"}
+
+
+def table_rows(
+    election: Election,
+    results: Sequence[TableResult],
+    listed: Sequence[str] = (),
+    named: Sequence[str] = (),
+) -> list[dict[str, Any]]:
+    """One row per table: those with a result, then (in id order with them) the tables
+    the registry lists (``listed``) or a submission names (``named``) that have none
+    yet, as ``pending`` or ``received``, so a centre's list holds every table."""
     out = []
     for r in results:
         c = r.counts
+        status = str(r.status)
         out.append(
             {
                 "table_id": r.table_id,
-                "status": str(r.status),
+                "status": status,
+                "state": STATE_OF_STATUS.get(status, "conflict"),
                 "valid": c.valid if c else None,
                 "null": c.null if c else None,
                 "registered": c.registered if c else None,
                 "votes": list(c.votes) if c else None,
             }
         )
+    have = {r.table_id for r in results}
+    received = set(named) - have
+    for tid in sorted((set(listed) | received) - have):
+        state = "received" if tid in received else "pending"
+        empty = {"valid": None, "null": None, "registered": None, "votes": None}
+        out.append({"table_id": tid, "status": None, "state": state, **empty})
+    if received or set(listed) - have:
+        out.sort(key=lambda row: str(row["table_id"]))
     return out
 
 
@@ -180,8 +203,10 @@ def region(ctx: Context, code: str) -> dict[str, Any]:
         names = store.region_names(conn, _ancestors(election, code))
         tables = None
         if level == len(election.levels) - 1:
-            found = store.table_results(conn, prefix=code + election.scheme.table_separator)
-            tables = table_rows(election, found)
+            prefix = code + election.scheme.table_separator
+            found = store.table_results(conn, prefix=prefix)
+            listed, named = portal.tables_under(conn, prefix)
+            tables = table_rows(election, found, listed, named)
     return {
         "region": result,
         "crumbs": crumbs(election, code, names),

@@ -14,7 +14,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from actas.adapters.store import schema as s
 from actas.adapters.store.sql import SqlStore
 
-__all__ = ["existing_regions", "has_submissions", "latest_submission", "public_photo_name"]
+__all__ = [
+    "existing_regions",
+    "has_submissions",
+    "in_registry",
+    "latest_submission",
+    "public_photo_name",
+    "tables_under",
+]
 
 
 def latest_submission(store: SqlStore) -> tuple[int, str] | None:
@@ -34,6 +41,28 @@ def has_submissions(conn: Connection, table_id: str) -> bool:
         select(s.submissions.c.seq).where(s.submissions.c.table_id == table_id).limit(1)
     ).first()
     return found is not None
+
+
+def in_registry(conn: Connection, table_id: str) -> bool:
+    """Whether the registry of tables lists ``table_id``."""
+    found = conn.execute(
+        select(s.registry.c.table_id).where(s.registry.c.table_id == table_id).limit(1)
+    ).first()
+    return found is not None
+
+
+def tables_under(conn: Connection, prefix: str) -> tuple[list[str], list[str]]:
+    """The table ids starting with ``prefix``: those the registry lists, and those some
+    submission names (each sorted, distinct)."""
+    reg = s.registry.c.table_id
+    sub = s.submissions.c.table_id
+    listed = conn.execute(
+        select(reg).where(reg.startswith(prefix, autoescape=True)).order_by(reg)
+    ).scalars()
+    named = conn.execute(
+        select(sub).where(sub.startswith(prefix, autoescape=True)).distinct().order_by(sub)
+    ).scalars()
+    return [str(t) for t in listed], [str(t) for t in named]
 
 
 def existing_regions(conn: Connection, codes: Iterable[str]) -> list[str]:

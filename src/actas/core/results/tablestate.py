@@ -6,7 +6,8 @@
 - ``received``: something arrived but has no counts yet; ``waiting`` says for what:
   ``reading`` (a photo queued for decoding), ``transcription`` (a photo without a
   readable QR code, for two volunteers), ``unreadable`` (a photo that could not be
-  opened or decoded; a coordinator can queue it again);
+  opened or decoded; a coordinator can queue it again), ``rejected`` (rows of a
+  results file whose counts could not be read: a corrected file is needed);
 - ``read``: one source's counts;
 - ``confirmed``: independent sources agree (or a reviewer decided);
 - ``conflict``: sources disagree; nothing is counted until it is resolved.
@@ -25,10 +26,10 @@ from actas.core.log.entry import LoggedSubmission
 from actas.core.model import Election
 from actas.core.results.reconcile import Status, TableResult
 
-__all__ = ["STATES", "comparison", "table_state"]
+__all__ = ["STATES", "WAITING", "comparison", "table_state"]
 
 STATES = ("pending", "received", "read", "confirmed", "conflict")
-_WAITING = ("reading", "transcription", "unreadable")
+WAITING = ("reading", "transcription", "unreadable", "rejected")
 _TOTALS = ("valid", "null", "invalid", "registered", "ballots", "valid_reported")
 _UNREADABLE = frozenset({"photo.unreadable"})
 _NEEDS_HANDS = frozenset({"photo.no_qr", "payload.invalid"})
@@ -61,6 +62,8 @@ def table_state(
             waiting = "unreadable"
         elif any(s.kind == "photo" for s in subs):
             waiting = "transcription"
+        elif not any(s.kind == "event" for s in subs):
+            waiting = "rejected"
     return {"state": "received", "waiting": waiting}
 
 

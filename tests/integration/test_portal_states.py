@@ -1,0 +1,199 @@
+"""Every table has a page, in the state it is in, with its sources side by side.
+
+A small election (ve-2024) with a registry of five tables at one centre: one read
+from a file, one in conflict (two files disagree), one whose row could not be read
+(received), two with nothing yet (pending). Checked on the live pages, their JSON
+twins and the Spanish wording.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+
+from actas.app.service import Service
+from actas.app.settings import Settings
+from actas.web import create_app
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+HEADER = (
+    "COD_EDO,EDO,COD_MUN,MUN,COD_PAR,PAR,CENTRO,MESA,RE,VOTOS_VALIDOS,VOTOS_NULOS,"
+    "EG,NM,LM,JABE,JOBR,AE,CF,DC,EM,BERA,URL\n"
+)
+ROW = (
+    "20,EDO. YARACUY,13,MP. X,1,PQ. PEÑA,201301006,{m},600,{valid},1,{eg},{nm},5,0,0,3,1,1,0,2,u\n"
+)
+REGISTRY_MAPPING = """
+[format]
+name = "test-registry"
+kind = "registry"
+description = "tables and registered voters"
+match = ["MESA", "ELECTORES"]
+
+[table]
+id_column = "MESA"
+
+[columns]
+registered = "ELECTORES"
+"""
+CENTRE = "201301006"
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("states")
+    home = root / "home"
+    svc = Service.init(Settings.from_env(env={}, home=home), "ve-2024")
+    try:
+        mapping = root / "registry.toml"
+        mapping.write_text(REGISTRY_MAPPING)
+        registry = root / "registry.csv"
+        registry.write_text(
+            "MESA,ELECTORES\n" + "".join(f"{CENTRE}.0{m},600\n" for m in range(1, 6))
+        )
+        svc.import_file(registry, None, mapping)
+        a = root / "a.csv"
+        a.write_text(
+            HEADER
+            + ROW.format(m=1, valid=367, eg=167, nm=188)
+            + ROW.format(m=2, valid=212, eg=100, nm=100)
+            + ROW.format(m=3, valid=10, eg="x", nm=5)  # unreadable count: received
+        )
+        svc.import_file(a)
+        b = root / "b.csv"
+        b.write_text(HEADER + ROW.format(m=1, valid=368, eg=168, nm=188))
+        svc.import_file(b)
+        svc.log.publish_checkpoint(svc.clock())
+    finally:
+        svc.close()
+    return home
+
+
+@pytest.fixture(scope="module")
+def app(home: Path) -> Iterator[FastAPI]:
+    application = create_app(Settings.from_env(env={}, home=home), ttl=0)
+    yield application
+    application.state.service.close()
+
+
+@pytest.fixture(scope="module")
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c
+
+
+def state_of(client: TestClient, table_id: str) -> tuple[str, str | None]:
+    data = client.get(f"/tables/{table_id}.json").json()
+    return data["state"], data["waiting"]
+
+
+def test_every_registry_table_has_a_page_in_its_state(client: TestClient) -> None:
+    assert state_of(client, f"{CENTRE}.01") == ("conflict", None)
+    assert state_of(client, f"{CENTRE}.02") == ("read", None)
+    assert state_of(client, f"{CENTRE}.03") == ("received", "rejected")
+    assert state_of(client, f"{CENTRE}.04") == ("pending", None)
+    page = client.get(f"/tables/{CENTRE}.05")
+    assert page.status_code == 200
+    assert 'data-state="pending"' in page.text and "Qué sigue" in page.text
+    # not in the registry and nothing received: still no such table
+    assert client.get(f"/tables/{CENTRE}.09").status_code == 404
+
+
+def test_the_centre_lists_every_table_of_the_registry(client: TestClient) -> None:
+    rows = client.get(f"/regions/{CENTRE}.json").json()["tables"]
+    states = {r["table_id"]: r["state"] for r in rows}
+    assert states == {
+        f"{CENTRE}.01": "conflict",
+        f"{CENTRE}.02": "read",
+        f"{CENTRE}.03": "received",
+        f"{CENTRE}.04": "pending",
+        f"{CENTRE}.05": "pending",
+    }
+    html = client.get(f"/regions/{CENTRE}").text
+    for m in range(1, 6):
+        assert f'href="/tables/{CENTRE}.0{m}"' in html
+
+
+def test_a_conflict_shows_each_source_side_by_side(client: TestClient) -> None:
+    data = client.get(f"/tables/{CENTRE}.01.json").json()
+    cmp = data["comparison"]
+    assert len(cmp["columns"]) == 2
+    rows = {r["name"] or r["field"]: r for r in cmp["rows"]}
+    eg = rows["Edmundo González Urrutia"]
+    assert eg["values"] == [167, 168] and eg["differs"] and eg["marks"] == [True, True]
+    assert rows["Nicolás Maduro"]["values"] == [188, 188] and not rows["Nicolás Maduro"]["differs"]
+    html = client.get(f"/tables/{CENTRE}.01").text
+    table = re.search(r'<table class="compare" id="compare">(.*?)</table>', html, re.S)
+    assert table is not None
+    body = table.group(1)
+    eg_row = next(r for r in body.split("<tr") if "Edmundo González Urrutia" in r)
+    assert 'class="differs"' in eg_row and eg_row.count("diff") >= 3 and "≠" in eg_row
+    # each column links to its source's receipt and proof
+    for col in cmp["columns"]:
+        assert f'href="#h-sub-{col["seq"]}"' in body and f'href="#proof-{col["seq"]}"' in body
+        assert f'id="proof-{col["seq"]}"' in html
+    assert "votos por candidato" in html  # the differing field, in Spanish
+
+
+def test_head_answers_where_get_does(client: TestClient) -> None:
+    for path in ("/", f"/tables/{CENTRE}.01", "/api/v1/results", "/static/style.css"):
+        got = client.get(path)
+        head = client.head(path)
+        assert head.status_code == got.status_code == 200, path
+        assert head.content == b""
+        assert head.headers["content-type"] == got.headers["content-type"]
+        assert head.headers.get("etag") == got.headers.get("etag")
+    assert client.head(f"/tables/{CENTRE}.09").status_code == 404
+
+
+def _visible_words(html: str) -> list[str]:
+    """The words a reader sees: no scripts, code, hashes, raw rows or English-tagged text."""
+    text = re.sub(r"<(script|style|pre|code)\b[^>]*>.*?</\1>", " ", html, flags=re.S)
+    text = re.sub(r'<[^>]*\blang="en"[^>]*>[^<]*', " ", text)
+    text = re.sub(r"<[^>]*>", " ", text)
+    return re.findall(r"[^\W\d_]+", text)
+
+
+def test_spanish_pages_have_no_english(client: TestClient) -> None:
+    import json
+
+    web = Path(__file__).resolve().parents[2] / "src" / "actas" / "web" / "locales"
+    es = json.loads((web / "es.json").read_text("utf-8"))
+    en = json.loads((web / "en.json").read_text("utf-8"))
+
+    def words(catalog: dict[str, str]) -> set[str]:
+        return {w.lower() for v in catalog.values() for w in re.findall(r"[^\W\d_]+", v)}
+
+    # English words of the catalog that Spanish never uses, and the English of the rules'
+    # messages and field names (text that reached Spanish pages before)
+    english = (words(en) - words(es)) | {"the", "was", "sent", "picture", "votes", "differs"}
+    english = {w for w in english if len(w) >= 3}
+    pages = [
+        "/",
+        "/map",
+        f"/regions/{CENTRE}",
+        f"/tables/{CENTRE}.01",
+        f"/tables/{CENTRE}.02",
+        f"/tables/{CENTRE}.03",
+        f"/tables/{CENTRE}.04",
+        "/search?q=201301006",
+        "/downloads",
+        "/methodology",
+        "/audits",
+    ]
+    for path in pages:
+        got = client.get(path)
+        assert got.status_code == 200, path
+        found = sorted({w for w in _visible_words(got.text) if w.lower() in english})
+        assert not found, f"{path}: English on a Spanish page: {found}"
+    # plurals: one source is "1 fuente", never "1 fuentes"
+    html = client.get(f"/tables/{CENTRE}.02").text
+    assert not re.search(r"\b1 (fuentes|lecturas|fotos)\b", html) and "(s)" not in html
