@@ -123,7 +123,9 @@ def _ingest(web: PeopleWeb, data: bytes, claimed: str | None, me: Account) -> di
             svc.election.scheme.split(claimed)
         except ValueError:
             claimed = None  # a mistyped table is not a reason to lose the photo
-    if web.uploads is not None:  # stored, receipt logged, decoding queued (actas.app.photos.uploads)
+    if (
+        web.uploads is not None
+    ):  # stored, receipt logged, decoding queued (actas.app.photos.uploads)
         reply = web.uploads.receive(
             svc, data, "witness-upload", claimed_table=claimed, actor=me.actor
         )
