@@ -21,7 +21,7 @@ from actas.app.settings import Settings
 from actas.core.errors import ActasError
 from actas.web.access import PUBLIC, check_routes
 from actas.web.api import add_api
-from actas.web.cache import dump_json, make_entry, respond
+from actas.web.cache import EscapedJSON, dump_json, make_entry, respond
 from actas.web.fastpath import FastPath
 from actas.web.head import HeadAsGet
 from actas.web.pages import add_portal
@@ -66,6 +66,7 @@ def _build(settings: Settings, svc: Service, ttl: float) -> FastAPI:
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
+        default_response_class=EscapedJSON,  # routes returning data: escaped as documented
     )
     app.state.site = site
     app.state.service = svc

@@ -21,13 +21,14 @@ from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 __all__ = [
     "PUBLIC_MAX_AGE",
     "SECURITY_HEADERS",
     "Entry",
     "EntryCache",
+    "EscapedJSON",
     "dump_json",
     "etag_match",
     "http_date",
@@ -60,6 +61,13 @@ def dump_json(data: Any, indent: int | None = None) -> bytes:
     if "\u2028" in text or "\u2029" in text:
         text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
     return text.encode("utf-8")
+
+
+class EscapedJSON(JSONResponse):
+    """The API's one JSON response: :func:`dump_json` (``<``, ``>``, ``&`` as ``\\u003c``…)."""
+
+    def render(self, content: Any) -> bytes:
+        return dump_json(content)
 
 
 @dataclass(frozen=True, slots=True)

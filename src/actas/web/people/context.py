@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import Request
 from jinja2 import Environment
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 
 from actas.app.people.accounts import Account, NotSignedIn, People, RateLimited
 from actas.app.people.limits import Buckets
@@ -25,7 +25,7 @@ from actas.app.people.transcription import Transcription
 from actas.app.photos.uploads import QueuedUploads
 from actas.app.service import Service
 from actas.core.errors import AccessDenied, ActasError, InputError
-from actas.web.cache import SECURITY_HEADERS
+from actas.web.cache import SECURITY_HEADERS, EscapedJSON
 from actas.web.serve import lang_cookie, lang_of
 
 __all__ = [
@@ -138,7 +138,7 @@ def is_form(request: Request) -> bool:
 
 
 def reply_json(data: Any, status: int = 200) -> Response:
-    return JSONResponse(data, status, headers=NO_STORE)
+    return EscapedJSON(data, status, headers=NO_STORE)
 
 
 def see_other(url: str, headers: dict[str, str] | None = None) -> Response:
