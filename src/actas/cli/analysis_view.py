@@ -251,8 +251,13 @@ def _detail(console: Console, m: Mapping[str, Any]) -> None:
         console.print(
             f"  fingerprint: turnout peaks at {_pct(d['turnout_peak'], 1)}, winner share at "
             f"{_pct(d['share_peak'], 1)}; {_n(d['corner_observed'])} table(s) above "
-            f"{_pct(d['corner'], 0)} on both, {_n(d['corner_expected'])} expected by the "
-            "model fitted left of the peaks.",
+            f"{_pct(d['corner'], 0)} on both, "
+            + (
+                "no corner model (a peak at the edge of the range, see the caveat)."
+                if d.get("corner_model") == "not fitted"
+                else f"{_n(d['corner_expected'])} expected by the model fitted left of the "
+                f"{'main blob' if d.get('corner_model') == 'interior peak' else 'peaks'}."
+            ),
             highlight=False,
         )
 

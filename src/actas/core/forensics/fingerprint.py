@@ -63,14 +63,51 @@ class Fingerprint:
     corner_observed: int
     corner_expected: float
     corner_rows: tuple[int, ...]
+    turnout_edge_peak: float | None = None  # the highest bin, when at the edge (see model)
+    share_edge_peak: float | None = None
+
+    @property
+    def model(self) -> str:
+        """How the corner model was fitted: ``main peak`` (each marginal's highest bin),
+        ``interior peak`` (a marginal peaks at the edge of the range, the model is fitted
+        to its main blob below) or ``not fitted`` (no peak apart from the edge)."""
+        if math.isnan(self.corner_expected):
+            return "not fitted"
+        edge = self.turnout_edge_peak is not None or self.share_edge_peak is not None
+        return "interior peak" if edge else "main peak"
+
+    def edge_caveat(self) -> str:
+        """What the edge of the range did to the corner model ("" when nothing)."""
+        parts = [
+            f"{what} peaks at the edge of the range ({peak:.1%})"
+            for what, peak in (("turnout", self.turnout_edge_peak),
+                               ("winner share", self.share_edge_peak))
+            if peak is not None
+        ]  # fmt: skip
+        if not parts:
+            return ""
+        said = " and ".join(parts).capitalize()
+        if self.model == "not fitted":
+            return (
+                f"{said}, with no main blob apart from it: a normal fitted there would "
+                "expect the very tables it tests, so no corner model was fitted and only "
+                "the observed corner count is reported."
+            )
+        return (
+            f"{said}: the corner model was fitted to the main blob below it instead "
+            f"(turnout {self.turnout_peak:.1%}, winner share {self.share_peak:.1%})."
+        )
 
     def to_screen(self) -> ScreenResult:
+        edge = self.edge_caveat()
         return ScreenResult(
             name="fingerprint",
-            inputs="per table: turnout = ballots / registered, winner share = winner / valid",
+            inputs="per table: ballots-issued turnout = ballots issued (else valid + null) "
+            "/ registered, "
+            "winner share = winner / valid",
             statistic_name=f"tables_above_{self.corner:g}_both_minus_expected",
             statistic=self.corner_observed - self.corner_expected,
-            caveat=CAVEAT,
+            caveat=f"{edge} {CAVEAT}" if edge else CAVEAT,
             flagged=self.corner_rows,
             details={
                 "bins": self.bins,
@@ -84,20 +121,53 @@ class Fingerprint:
                 "corner": self.corner,
                 "corner_observed": self.corner_observed,
                 "corner_expected": self.corner_expected,
+                "corner_model": self.model,
+                "turnout_edge_peak": self.turnout_edge_peak,
+                "share_edge_peak": self.share_edge_peak,
                 "histogram": self.counts,
             },
         )
 
 
-def _peak_and_left_sd(x: FloatArray, bins: int) -> tuple[float, float]:
+@dataclass(frozen=True, slots=True)
+class _Peak:
+    peak: float  # the mode the model is fitted to (NaN when none can be)
+    sd: float  # the spread left of it
+    edge: float | None  # the highest smoothed bin, when it is at the edge of the range
+
+
+def _peak_and_left_sd(x: FloatArray, bins: int, corner: float) -> _Peak:
+    """The mode of ``x`` that the corner model can use, and the spread left of it.
+
+    The highest bin of the moving average is that mode unless it is *at the edge*:
+    its window reaches either end of [0, 1], or it lies beyond ``corner`` (inside the
+    range under test). A normal fitted there would call the very pile-up it is meant
+    to test its own tail (turnout rising to 100 % peaks at 97.5 % and "expects" most
+    extreme tables). Then the mode is the highest interior local maximum below
+    ``corner`` from which the density falls to half or less before the edge peak
+    (a main blob apart from the pile-up); without one, NaN: no model is fitted.
+    """
     if x.size == 0:
-        return math.nan, math.nan
+        return _Peak(math.nan, math.nan, None)
     hist = np.bincount(np.minimum((x * bins).astype(np.int64), bins - 1), minlength=bins)
     smooth = np.convolve(hist, np.ones(_SMOOTH) / _SMOOTH, mode="same")
-    peak = (int(np.argmax(smooth)) + 0.5) / bins
+    top = int(np.argmax(smooth))
+    edge: float | None = None
+    at = top
+    if top < _SMOOTH or top >= bins - _SMOOTH or (top + 0.5) / bins > corner:
+        edge, at = (top + 0.5) / bins, -1
+        for j in range(_SMOOTH, bins - _SMOOTH):
+            if (j + 0.5) / bins > corner or not 0 < smooth[j] >= max(smooth[j - 1], smooth[j + 1]):
+                continue
+            lo, hi = sorted((j, top))
+            if smooth[lo : hi + 1].min() <= smooth[j] / 2 and (at < 0 or smooth[j] > smooth[at]):
+                at = j
+        if at < 0:
+            return _Peak(math.nan, math.nan, edge)
+    peak = (at + 0.5) / bins
     left = x[x < peak]
     sd = float(np.sqrt(np.mean((left - peak) ** 2))) if left.size else math.nan
-    return peak, sd
+    return _Peak(peak, sd, edge)
 
 
 def fingerprint(
@@ -127,8 +197,8 @@ def fingerprint(
     counts = np.bincount(ti * bins + si, minlength=bins * bins).reshape(bins, bins)
     counts = counts.astype(np.int64)
     counts.setflags(write=False)
-    t_peak, t_sd = _peak_and_left_sd(tu, bins)
-    s_peak, s_sd = _peak_and_left_sd(sh, bins)
+    tp, sp = _peak_and_left_sd(tu, bins, corner), _peak_and_left_sd(sh, bins, corner)
+    t_peak, t_sd, s_peak, s_sd = tp.peak, tp.sd, sp.peak, sp.sd
     in_corner = (tu > corner) & (sh > corner)
     if rows.size and t_sd > 0 and s_sd > 0:
         expected = float(
@@ -152,11 +222,13 @@ def fingerprint(
         corner_observed=int(in_corner.sum()),
         corner_expected=expected,
         corner_rows=tuple(int(i) for i in rows[in_corner]),
+        turnout_edge_peak=tp.edge,
+        share_edge_peak=sp.edge,
     )
 
 
 def fingerprint_of(data: TableData, *, bins: int = 100, corner: float = 0.9) -> Fingerprint:
-    """:func:`fingerprint` of a TableData's turnout and winner share."""
+    """:func:`fingerprint` of a TableData's (ballots-issued) turnout and winner share."""
     return fingerprint(data.turnout(), data.winner_share(), bins=bins, corner=corner)
 
 

@@ -57,7 +57,8 @@ def high_turnout(data: TableData, threshold: float = 0.95) -> ScreenResult:
     mask = known & (np.nan_to_num(turnout, nan=0.0) > threshold)
     return ScreenResult(
         name="high_turnout",
-        inputs="per table: turnout = ballots (else valid + null) / registered",
+        inputs="per table: ballots-issued turnout = ballots issued (else valid + null) "
+        "/ registered (not the votes-cast turnout of the turnout.high finding)",
         statistic_name="tables",
         statistic=int(mask.sum()),
         bound=threshold,
@@ -66,7 +67,11 @@ def high_turnout(data: TableData, threshold: float = 0.95) -> ScreenResult:
             "(small closed communities, hospitals, military units); compare with the region."
         ),
         flagged=_rows(mask),
-        details={"tables_with_turnout": int(known.sum()), "threshold": threshold},
+        details={
+            "tables_with_turnout": int(known.sum()),
+            "threshold": threshold,
+            **data.turnout_definition(),
+        },
     )
 
 

@@ -160,6 +160,19 @@ class TableData:
         out: IntArray = np.where(self.ballots >= 0, self.ballots, cast)
         return out
 
+    def turnout_definition(self) -> dict[str, int | str]:
+        """Which turnout the screens used: ``ballots_issued`` (the forensic turnout,
+        docs/forensics.md "Turnout definitions"), with the tables where ballots issued
+        were unknown and valid + null (or valid alone) stood in for them."""
+        by_ballots = 0 if self.ballots is None else int((self.ballots >= 0).sum())
+        fallback = "valid" if self.null is None else "valid + null"
+        return {
+            "turnout": "ballots_issued",
+            "tables_by_ballots_issued": by_ballots,
+            "tables_by_fallback": self.n_tables - by_ballots,
+            "fallback": fallback,
+        }
+
     def leader_denominator(self) -> IntArray:
         """Valid + null where null is known, else valid (Kobak's ballots-in-box count)."""
         return self.valid if self.null is None else self.valid + self.null

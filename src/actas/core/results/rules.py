@@ -8,7 +8,9 @@ code                       severity  meaning
 =========================  ========  ==============================================
 sum.valid_mismatch         error     printed valid votes differ from the candidate sum
 turnout.over_registered    error     valid + null (+ invalid) exceed registered voters
-turnout.high               warning   turnout above 95 % of registered voters
+turnout.high               warning   votes-cast turnout, (valid + null + invalid) /
+                                     registered, above 95 % (docs/forensics.md,
+                                     "Turnout definitions"; not the forensic one)
 registered.zero            warning   a table with votes and 0 registered voters
 acta.all_zero              error     every count on the acta is zero
 acta.unanimous             warning   one candidate has every valid vote (10 or more)
