@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from actas.app.service import Service
@@ -72,3 +74,43 @@ def test_wrong_encoding_is_detected(service: Service) -> None:
     )
     assert s.encoding == "cp1252" and s.loaded == 1
     assert "PQ. PEÑA" in service.store.region_names().values()
+
+
+@pytest.mark.parametrize(
+    ("data", "line"),
+    [  # a UTF-8 BOM and one Latin-1 byte (issue 19 D10: a traceback, exit 1)
+        (
+            b"\xef\xbb\xbf"
+            + (HEADER + GOOD.format(mesa=1) + GOOD.format(mesa=2)).encode()
+            + GOOD.format(mesa=3).replace("RECREO", "RECRE\xd3").encode("latin-1"),
+            4,
+        ),
+        # a UTF-16 file cut in the middle of a character
+        ((HEADER + GOOD.format(mesa=1)).encode("utf-16") + b"\x41", 3),
+    ],
+)
+def test_a_byte_the_bom_does_not_allow_is_a_clear_error(
+    service: Service, data: bytes, line: int
+) -> None:
+    with pytest.raises(InputError, match=f"byte order mark, but line {line} has bytes"):
+        service.import_bytes(data, "bom.csv")
+    assert service.log.size() == 0  # nothing half-imported
+
+
+def test_the_cli_reports_an_encoding_error_without_a_traceback(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from actas.__main__ import app
+
+    home = tmp_path / "home"
+    bad = tmp_path / "bom.csv"
+    bad.write_bytes(
+        b"\xef\xbb\xbf"
+        + HEADER.encode()
+        + GOOD.format(mesa=1).replace("EL", "\xc9L").encode("cp1252")
+    )
+    runner = CliRunner()
+    assert runner.invoke(app, ["init", "--election", "ve-2024", "--home", str(home)]).exit_code == 0
+    result = runner.invoke(app, ["import", str(bad), "--home", str(home)])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and "line 2" in result.output

@@ -58,13 +58,10 @@ def _strip_eol(s: str) -> str:
 def _decode(data: bytes) -> tuple[str, str, str]:
     """Return (text, encoding label, codec that re-encodes rows to their original bytes)."""
     if data.startswith(codecs.BOM_UTF8):
-        return data[3:].decode("utf-8", "strict"), "utf-8-sig", "utf-8"
+        return _declared(data, 3, "utf-8"), "utf-8-sig", "utf-8"
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return (
-            data.decode("utf-16"),
-            "utf-16",
-            "utf-16-le" if data[:2] == codecs.BOM_UTF16_LE else "utf-16-be",
-        )
+        codec = "utf-16-le" if data[:2] == codecs.BOM_UTF16_LE else "utf-16-be"
+        return _declared(data, 2, codec), "utf-16", codec
     if b"\0" in data[:65536]:
         raise InputError("the file is binary, not a CSV text file")
     try:
@@ -75,6 +72,27 @@ def _decode(data: bytes) -> tuple[str, str, str]:
         return data.decode("cp1252", "strict"), "cp1252", "cp1252"
     except UnicodeDecodeError:
         return data.decode("latin-1"), "latin-1", "latin-1"
+
+
+def _declared(data: bytes, skip: int, codec: str) -> str:
+    """The text after a byte order mark, in the encoding the mark declares.
+
+    A byte that is not valid in that encoding (one Latin-1 byte in a UTF-8 file with
+    a BOM) is an ``InputError`` naming its line and byte, before any row is read:
+    guessing another encoding would silently garble every other accented name.
+    """
+    try:
+        return data[skip:].decode(codec, "strict")
+    except UnicodeDecodeError as exc:
+        at = skip + exc.start
+        prefix = data[skip:at].decode(codec, "replace")
+        line = prefix.count("\n") + 1  # 1-based, the header is line 1
+        bad = data[at : min(at + 4, skip + exc.end)].hex(" ")
+        raise InputError(
+            f"the file starts with a {codec.upper()} byte order mark, but line {line}"
+            f" has bytes that are not {codec.upper()} ({bad} at byte {at});"
+            f" nothing was imported: save the file again as {codec.upper()}"
+        ) from None
 
 
 def unzip_single(data: bytes, name: str) -> tuple[bytes, str]:
