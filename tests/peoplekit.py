@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from threading import Barrier
 from typing import Any
 
 from actas.adapters.elections import load_builtin
 from actas.app.people import People, Role
 from actas.app.service import Service
 from actas.app.settings import Settings
+from actas.core.errors import ActasError
 from actas.core.model import Election
 from actas.dev import synth
 from actas.dev.demo import demo_tables
@@ -60,3 +64,25 @@ def account(svc: Service, name: str, role: Role) -> tuple[Any, str, str]:
     people = People(svc)
     acc, password = people.add(name, role, "correct horse " + name)
     return acc, password, people.new_api_token(acc, "test")
+
+
+#: how many parallel requests the race tests fire
+N = 50
+
+
+def race(n: int, work: Callable[[int], Any]) -> tuple[list[Any], list[BaseException]]:
+    """Run ``work(i)`` for i < n on n threads released together; (results, errors)."""
+    gate = Barrier(n)
+
+    def one(i: int) -> Any:
+        gate.wait()
+        try:
+            return work(i)
+        except ActasError as exc:
+            return exc
+
+    with ThreadPoolExecutor(n) as pool:
+        out = list(pool.map(one, range(n)))
+    return [o for o in out if not isinstance(o, BaseException)], [
+        o for o in out if isinstance(o, BaseException)
+    ]

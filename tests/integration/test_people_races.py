@@ -4,11 +4,8 @@ ACTAS_TEST_POSTGRES_URL is set)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from pathlib import Path
-from threading import Barrier
-from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -17,9 +14,7 @@ from actas.adapters.store import people_schema as ps
 from actas.app.people import People, Role
 from actas.app.service import Service
 from actas.core.errors import ActasError
-from peoplekit import demo_service
-
-N = 50
+from peoplekit import N, demo_service, race
 
 
 @pytest.fixture
@@ -27,24 +22,6 @@ def svc(tmp_path: Path, db_url: str) -> Iterator[Service]:
     s = demo_service(tmp_path / "home", db_url)
     yield s
     s.close()
-
-
-def race(n: int, work: Callable[[int], Any]) -> tuple[list[Any], list[BaseException]]:
-    """Run ``work(i)`` for i < n on n threads released together; (results, errors)."""
-    gate = Barrier(n)
-
-    def one(i: int) -> Any:
-        gate.wait()
-        try:
-            return work(i)
-        except ActasError as exc:
-            return exc
-
-    with ThreadPoolExecutor(n) as pool:
-        out = list(pool.map(one, range(n)))
-    return [o for o in out if not isinstance(o, BaseException)], [
-        o for o in out if isinstance(o, BaseException)
-    ]
 
 
 def test_one_invitation_makes_exactly_one_account_under_50_parallel_accepts(

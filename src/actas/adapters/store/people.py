@@ -56,6 +56,7 @@ __all__ = [
     "set_task_state",
     "settle_task",
     "tables_typed_from",
+    "tables_with_events_on",
     "task",
     "task_counts",
     "task_state",
@@ -477,3 +478,16 @@ def mean_entry_ms(conn: Connection, account_id: str) -> Any:
             and_(AS.c.account_id == account_id, AS.c.submitted_ms.is_not(None))
         )
     ).scalar()
+
+
+def tables_with_events_on(conn: Connection, channel: str) -> list[str]:
+    """The tables that have an EVENT leaf of ``channel`` (e.g. review proposals), sorted."""
+    sub = schema.submissions
+    return list(
+        conn.execute(
+            select(sub.c.table_id)
+            .where(sub.c.kind == "event", sub.c.channel == channel, sub.c.table_id.is_not(None))
+            .distinct()
+            .order_by(sub.c.table_id)
+        ).scalars()
+    )

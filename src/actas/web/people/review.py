@@ -1,7 +1,7 @@
 """A reviewer's queue of tables, every version of one side by side, and the decision.
 
-A reviewer resolves a table (choosing a version, or typing the counts) or
-escalates it (:mod:`actas.app.people.review`).
+A reviewer resolves a table (choosing a version, or typing the counts), escalates
+it, or approves or rejects another reviewer's proposal (:mod:`actas.app.people.review`).
 """
 
 from __future__ import annotations
@@ -56,13 +56,21 @@ def add_review_routes(app: FastAPI, web: PeopleWeb) -> None:
         body = await read_body(request)
         me, reason = caller(request), str(body.get("reason", ""))
         action = str(body.get("action", "resolve"))
+        seen = body.get("as_of")
+        as_of = None if seen in (None, "") else whole_number(seen, "as_of")
         if action == "escalate":
-            return await run_in_threadpool(rv.escalate, me, table_id, reason)
+            return await run_in_threadpool(rv.escalate, me, table_id, reason, as_of)
+        if action in ("approve", "reject"):
+            proposal = whole_number(body.get("proposal"), "proposal")
+            settle = rv.approve if action == "approve" else rv.reject
+            return await run_in_threadpool(settle, me, table_id, proposal, reason)
+        if action != "resolve":
+            raise InputError("action is resolve, escalate, approve or reject")
         chosen = body.get("chosen_seq")
         if chosen not in (None, ""):
             return await run_in_threadpool(
                 lambda: rv.resolve(
-                    me, table_id, reason, chosen_seq=whole_number(chosen, "chosen_seq")
+                    me, table_id, reason, chosen_seq=whole_number(chosen, "chosen_seq"), as_of=as_of
                 )
             )
         options = body.get("options")
@@ -71,7 +79,9 @@ def add_review_routes(app: FastAPI, web: PeopleWeb) -> None:
         if not isinstance(options, list):
             raise InputError("options is a list of counts")
         return await run_in_threadpool(
-            lambda: rv.resolve(me, table_id, reason, options=options, null=body.get("null"))
+            lambda: rv.resolve(
+                me, table_id, reason, options=options, null=body.get("null"), as_of=as_of
+            )
         )
 
     @app.post(
