@@ -5,14 +5,19 @@
 - :func:`service` opens the service over ``--home`` and closes it when the command
   ends, so no database connection is left to the garbage collector.
 - :func:`print_json` prints what ``--json`` asks for.
+- :func:`clean` strips control characters (ESC, C0 other than tab and newline, DEL,
+  C1) from text that came from files and people, so a name cannot move the cursor,
+  recolour or retitle the terminal; ``out`` and ``err`` apply it to everything they
+  print (their own styles are added afterwards), and :func:`print_json` escapes them.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -20,19 +25,49 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.segment import Segment
 from typer.core import TyperOption
 
 from actas.app.service import Service
 from actas.app.settings import Settings
 from actas.core.errors import ActasError
 
-__all__ = ["F", "HomeOpt", "JsonOpt", "err", "friendly", "out", "print_json", "service", "settings"]
+__all__ = [
+    "F",
+    "HomeOpt",
+    "JsonOpt",
+    "clean",
+    "err",
+    "friendly",
+    "out",
+    "print_json",
+    "service",
+    "settings",
+]
+
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean(text: str) -> str:
+    """``text`` without control characters (tab and newline kept)."""
+    return _CONTROL.sub("", text)
+
+
+class _Console(Console):
+    """A console whose printed text never carries a control character of its own."""
+
+    def _render_buffer(self, buffer: Iterable[Segment]) -> str:
+        return super()._render_buffer(
+            seg if seg.control else Segment(clean(seg.text), seg.style, seg.control)
+            for seg in buffer
+        )
+
 
 # Markup off: names, file names and messages come from imported files and people, and
 # "[/]" in one would crash a print ("[link=…]" would make a link). A styled line asks
 # for markup=True and escapes what it interpolates.
-out = Console(markup=False)
-err = Console(stderr=True, markup=False)
+out = _Console(markup=False)
+err = _Console(stderr=True, markup=False)
 
 
 def _flag_type_shown(self: TyperOption, ctx: Any) -> str | None:
@@ -91,4 +126,6 @@ def service(home: Path | None = None, *, config: Settings | None = None) -> Iter
 
 
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    text = json.dumps(data, ensure_ascii=False, indent=2)  # C0 is escaped; C1 and DEL too:
+    text = _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    sys.stdout.write(text + "\n")
