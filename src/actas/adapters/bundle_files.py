@@ -21,15 +21,14 @@ import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
+from actas.adapters.elections import definition_mapping_texts
 from actas.adapters.store.protocol import Store
 from actas.adapters.tlog import Log
 from actas.core.audit import trail
 from actas.core.bundle import format as b
-from actas.core.definitions import parse_mapping
 from actas.core.errors import ActasError, InputError, NotFound, StoreError
 from actas.core.log import checkpoint as cp
 from actas.core.log import merkle
@@ -128,15 +127,7 @@ class _HashingFile:
 
 def builtin_mapping_texts(election: Election) -> dict[str, str]:
     """Format name -> exact TOML text of the election's built-in import mappings."""
-    folder = resources.files("actas.adapters.elections") / election.id
-    if not folder.is_dir():
-        return {}
-    out: dict[str, str] = {}
-    for p in sorted(folder.iterdir(), key=lambda p: p.name):
-        if p.name.endswith(".toml") and p.name != "election.toml":
-            text = p.read_text("utf-8")
-            out[parse_mapping(text, election, f"{election.id}/{p.name}").name] = text
-    return out
+    return definition_mapping_texts(election, None)
 
 
 def export_bundle(
@@ -189,7 +180,7 @@ def _write(
         raise StoreError("the store has no election or no verifier key: run 'actas init'")
     w.put(b.ELECTION, definition.encode("utf-8"))
     w.put(b.VERIFIER_KEY, (key.strip() + "\n").encode("ascii"))
-    mappings = builtin_mapping_texts(election)
+    mappings = definition_mapping_texts(election, store.get_meta("mappings"))
     for name, text in mappings.items():
         w.put(f"{b.MAPPINGS_DIR}/{name}.toml", text.encode("utf-8"))
     with store.snapshot() as conn:  # one state of the store for every read below

@@ -22,8 +22,7 @@ from pathlib import Path
 from typing import Self
 
 from actas.adapters.blobs import BlobStore, open_blobs
-from actas.adapters.bundle_files import builtin_mapping_texts
-from actas.adapters.elections import load_builtin_text
+from actas.adapters.elections import definition_mapping_texts, read_definition
 from actas.adapters.store import SqlStore, open_store
 from actas.adapters.tlog import Log
 from actas.app.settings import Settings
@@ -62,6 +61,12 @@ class Context:
         return open_blobs(self.settings.blobs, self.settings.s3_endpoint)
 
     @functools.cached_property
+    def mapping_texts(self) -> dict[str, str]:
+        """Format name -> exact text of every import mapping of the election: the
+        built-in ones and those found beside a custom definition at ``init``."""
+        return definition_mapping_texts(self.election, self.store.get_meta("mappings"))
+
+    @functools.cached_property
     def definition_hashes(self) -> tuple[str, dict[str, str]]:
         """SHA-256 of the stored election definition and of each built-in mapping's text
         (what every import event names); read once, since neither changes after init."""
@@ -69,7 +74,7 @@ class Context:
         election = hashlib.sha256(definition.encode("utf-8")).hexdigest() if definition else ""
         mappings = {
             name: hashlib.sha256(text.encode("utf-8")).hexdigest()
-            for name, text in builtin_mapping_texts(self.election).items()
+            for name, text in self.mapping_texts.items()
         }
         return election, mappings
 
@@ -84,17 +89,13 @@ class Context:
 
     @classmethod
     def create(cls, settings: Settings, election: str, clock: Clock = utcnow) -> tuple[Self, bool]:
-        """Open a data folder for ``election`` (a built-in id or a TOML file), making it
+        """Open a data folder for ``election`` (a built-in id, a TOML file or a folder
+        holding ``election.toml`` and mappings), making it
         if need be; True when the election was stored just now (its results are still
         to be tallied). Refuses a folder that holds another election."""
-        path = Path(election)
-        if path.suffix == ".toml" and path.is_file():
-            text = path.read_text("utf-8")
-            origin = str(path)
-        else:
-            text = load_builtin_text(election)
-            origin = f"{election}/election.toml"
-        definition = parse_election(text, origin)
+        given = read_definition(election)  # with the mappings beside a custom one
+        text = given.text
+        definition = parse_election(text, given.origin)
         settings.make_home()
         store = open_store(settings.database_url, migrate=True)
         existing = store.get_meta("election")
@@ -108,6 +109,8 @@ class Context:
             with store.write() as conn:
                 store.set_meta("election", text, conn)
                 store.set_meta("created_at", clock(), conn)
+                if given.mappings:
+                    store.set_meta("mappings", given.mappings_json(), conn)
                 if definition.region_names:
                     store.upsert_region_names(
                         conn, {c: (0, n) for c, n in definition.region_names.items()}

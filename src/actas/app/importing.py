@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from actas.adapters.elections import load_builtin_mappings
 from actas.adapters.tabular import open_table_file
 from actas.app import results
 from actas.app.context import Context
@@ -40,6 +39,7 @@ __all__ = [
     "import_file",
     "mapping_for",
     "mappings",
+    "no_fit_message",
 ]
 
 Progress = Callable[[int, int], None]
@@ -71,8 +71,9 @@ def _read_mapping(path: Path) -> bytes:
 
 
 def mappings(ctx: Context) -> list[ImportMapping]:
-    """The election's built-in import mappings."""
-    return load_builtin_mappings(ctx.election)
+    """The election's import mappings: the built-in ones and those found beside a
+    custom definition."""
+    return [parse_mapping(t, ctx.election, f"{n}.toml") for n, t in ctx.mapping_texts.items()]
 
 
 def mapping_for(
@@ -103,10 +104,7 @@ def mapping_for(
     cols = {h.strip() for h in header}
     fits = [m for m in known if m.match and set(m.match) <= cols and m.required_columns() <= cols]
     if not fits:
-        raise InputError(
-            f"{name}: no known format has these columns ({', '.join(list(cols)[:8])}…); "
-            "pass --format or --mapping FILE"
-        )
+        raise InputError(no_fit_message(name, header, known))
     fits.sort(key=lambda m: (len(m.match), m.kind == "results"), reverse=True)
     return fits[0]
 
@@ -286,3 +284,29 @@ def _import_registry(
         if reg_rows:
             store.upsert_registry(conn, reg_rows)
         summary.loaded = summary.read
+
+
+def no_fit_message(name: str, header: Sequence[str], known: Sequence[ImportMapping]) -> str:
+    """Why no mapping reads a file: its columns in their real order, then each mapping
+    tried and the columns it needs that the file lacks (its match columns in their
+    order, then the others)."""
+    cols = [h.strip() for h in header]
+    have = set(cols)
+    shown = ", ".join(repr(c) for c in cols[:12]) + (
+        f", … ({len(cols)} in all)" if len(cols) > 12 else ""
+    )
+    lines = [f"{name}: no known format fits this file; its columns are {shown}."]
+    for m in known:
+        if not m.match:
+            lines.append(f"  {m.name}: has no match columns (use --format {m.name})")
+            continue
+        need = list(dict.fromkeys([*m.match, *sorted(m.required_columns() - set(m.match))]))
+        missing = [c for c in need if c not in have]
+        lines.append(
+            f"  {m.name}: lacks {', '.join(repr(c) for c in missing[:8])}"
+            + (f" and {len(missing) - 8} more" if len(missing) > 8 else "")
+        )
+    if not known:
+        lines.append("  (the election has no import mappings)")
+    lines.append("Pass --format NAME or --mapping FILE (docs/election-format.md).")
+    return "\n".join(lines)

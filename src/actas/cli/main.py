@@ -70,7 +70,13 @@ def _main(
 @app.command()
 @friendly
 def init(
-    election: Annotated[str, typer.Option(help="A built-in election id (ve-2024) or a TOML file.")],
+    election: Annotated[
+        str,
+        typer.Option(
+            help="A built-in election id (ve-2024), an election.toml file (the mappings"
+            " beside it are found) or a folder holding election.toml and mappings."
+        ),
+    ],
     db: Annotated[
         str | None,
         typer.Option("--db", help="Database URL, e.g. postgresql://… (default: SQLite in home)."),
