@@ -197,3 +197,27 @@ def test_spanish_pages_have_no_english(client: TestClient) -> None:
     # plurals: one source is "1 fuente", never "1 fuentes"
     html = client.get(f"/tables/{CENTRE}.02").text
     assert not re.search(r"\b1 (fuentes|lecturas|fotos)\b", html) and "(s)" not in html
+
+
+def test_findings_and_conflicts_pages_filter_and_download(client: TestClient) -> None:
+    conflicts = client.get("/conflicts.json").json()["conflicts"]
+    assert [c["table_id"] for c in conflicts] == [f"{CENTRE}.01"]
+    html = client.get("/conflicts").text
+    assert f'href="/tables/{CENTRE}.01#h-sources"' in html and "votos por candidato" in html
+    assert client.get("/conflicts.json?region=21").json()["conflicts"] == []
+    assert len(client.get(f"/conflicts.json?region={CENTRE}").json()["conflicts"]) == 1
+    rows = client.get("/conflicts.csv").text.splitlines()
+    assert rows[0].startswith("table_id,differing,leaf,channel") and len(rows) == 3
+    assert "gonzalez" in rows[0] and all(r.startswith(f"{CENTRE}.01,votes") for r in rows[1:])
+
+    data = client.get("/findings.json?code=row.bad_value").json()
+    assert data["findings"] and {f["code"] for f in data["findings"]} == {"row.bad_value"}
+    assert {f["table_id"] for f in data["findings"]} == {f"{CENTRE}.03"}
+    assert client.get("/findings.json?severity=info&code=row.bad_value").json()["findings"] == []
+    assert client.get("/findings.json?region=21").json()["findings"] == []
+    page = client.get("/findings?severity=error").text
+    assert f'href="/tables/{CENTRE}.03"' in page and "no es un número válido" in page
+    csv_rows = client.get("/findings.csv?code=row.bad_value").text.splitlines()
+    assert csv_rows[0] == "table_id,leaf,code,severity,message" and len(csv_rows) >= 2
+    assert client.get("/findings?severity=bad").status_code == 400
+    assert client.get("/findings?region=2x").status_code == 400

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, Query, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from actas.app.context import Context
 from actas.core.errors import InputError, NotFound
-from actas.web import queries
+from actas.web import lists, queries
 from actas.web.access import PUBLIC
 from actas.web.cache import SECURITY_HEADERS, STATIC_MAX_AGE, make_entry, respond
 from actas.web.downloads import Downloads
@@ -25,6 +28,9 @@ STATIC = Path(__file__).parent / "static"
 Q = Annotated[str, Query(max_length=1000)]  # the 100-character limit is checked with a clean 400
 MEDIA = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
 PORTAL = {**PUBLIC, "tags": ["portal"]}
+CodeQ = Annotated[str, Query(max_length=64)]  # the filters of /findings and /conflicts
+RegionQ = Annotated[str, Query(max_length=100)]
+SevQ = Annotated[Literal["", "info", "warning", "error"], Query()]
 _IMAGE_MAGIC = (
     (b"\xff\xd8\xff", "image/jpeg"),
     (b"\x89PNG\r\n\x1a\n", "image/png"),
@@ -112,6 +118,9 @@ def add_portal(router: FastAPI, site: Site) -> None:
             request, site, Page("search", q), lambda: _search(q), json_twin=True
         )
 
+    for kind, build in (("findings", lists.findings_data), ("conflicts", lists.conflicts_data)):
+        _add_list(router, site, kind, build)
+
     @router.get("/downloads", summary="Export bundle, public key, checkpoints, sources", **PORTAL)
     async def downloads(request: Request) -> Response:
         return await cached_page(
@@ -187,3 +196,40 @@ def add_portal(router: FastAPI, site: Site) -> None:
     @router.get("/healthz", summary="Liveness (no database access)", **PORTAL)
     async def healthz(request: Request) -> Response:
         return Response(ok.body, media_type=ok.media_type, headers=SECURITY_HEADERS)
+
+
+def _add_list(
+    router: FastAPI, site: Site, kind: str, build: Callable[[Context, str], dict[str, Any]]
+) -> None:
+    """``/{kind}``, ``/{kind}.json`` and ``/{kind}.csv`` filtered by region, code, severity."""
+
+    def page(arg: str) -> Page:
+        return Page(kind, arg)
+
+    @router.get(f"/{kind}", summary=f"Tables with {kind}, filtered", name=kind, **PORTAL)
+    async def html(
+        request: Request, region: RegionQ = "", code: CodeQ = "", severity: SevQ = ""
+    ) -> Response:
+        arg = lists.filters_arg(site.svc, region, code, severity)
+        return await cached_page(request, site, page(arg), lambda: build(site.svc, arg))
+
+    @router.get(f"/{kind}.json", summary=f"{kind} page data", name=f"{kind}_json", **PORTAL)
+    async def twin(
+        request: Request, region: RegionQ = "", code: CodeQ = "", severity: SevQ = ""
+    ) -> Response:
+        arg = lists.filters_arg(site.svc, region, code, severity)
+        return await cached_page(
+            request, site, page(arg), lambda: build(site.svc, arg), json_twin=True
+        )
+
+    @router.get(f"/{kind}.csv", summary=f"{kind} as CSV", name=f"{kind}_csv", **PORTAL)
+    async def as_csv(
+        request: Request, region: RegionQ = "", code: CodeQ = "", severity: SevQ = ""
+    ) -> Response:
+        arg = lists.filters_arg(site.svc, region, code, severity)
+        data = await run_in_threadpool(build, site.svc, arg)
+        body = (
+            lists.findings_csv(data) if kind == "findings" else lists.conflicts_csv(site.svc, data)
+        )
+        entry = make_entry(body, "text/csv; charset=utf-8", "public, max-age=60")
+        return respond(request, entry)

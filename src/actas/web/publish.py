@@ -19,6 +19,7 @@ from typing import Any
 
 from actas.adapters.store.sql import fold_name
 from actas.app.service import Service
+from actas.web import lists
 from actas.web.bulk import Bulk
 from actas.web.cache import dump_json
 from actas.web.files import public_photo
@@ -113,6 +114,14 @@ def publish(
     method = site.methodology_data()
     page(Page("methodology"), "methodology", method)
     write("methodology.json", dump_json(method))
+    for kind, build in (("findings", lists.findings_data), ("conflicts", lists.conflicts_data)):
+        rows = build(site.svc, "")
+        page(Page(kind), kind, rows)
+        write(f"{kind}.json", dump_json(rows))
+        as_csv = (
+            lists.findings_csv(rows) if kind == "findings" else lists.conflicts_csv(site.svc, rows)
+        )
+        write(f"{kind}.csv", as_csv)
     listed = site.audits_data()
     page(Page("audits"), "audits", listed)
     write("audits.json", dump_json(listed))

@@ -34,7 +34,8 @@ TEMPLATES = Path(__file__).parent / "templates"
 class Page:
     """Which page is being rendered: ``kind`` and its argument (a code, an id, a view)."""
 
-    kind: str  # home, map, region, table, search, downloads, methodology, audits, audit, error
+    kind: str  # home, map, region, table, search, downloads, methodology, audits, audit,
+    # findings, conflicts, error
     arg: str = ""
 
 
@@ -73,6 +74,10 @@ class Links:
     def static(self, name: str) -> str:
         raise NotImplementedError
 
+    def listing(self, kind: str, arg: str = "", ext: str = "") -> str:
+        """``/findings`` or ``/conflicts`` with filters (a query string), or its twin."""
+        raise NotImplementedError
+
     def photo(self, sha256: str) -> str:
         raise NotImplementedError
 
@@ -103,6 +108,8 @@ class Links:
             return self.audits()
         if kind == "audit":
             return self.audit(arg)
+        if kind in ("findings", "conflicts"):
+            return self.listing(kind, arg)
         return self.home()
 
 
@@ -141,6 +148,9 @@ class ServerLinks(Links):
     def static(self, name: str) -> str:
         return f"/static/{quote(name)}"
 
+    def listing(self, kind: str, arg: str = "", ext: str = "") -> str:
+        return f"/{kind}{ext}" + (f"?{arg}" if arg else "")
+
     def photo(self, sha256: str) -> str:
         return f"/photos/{quote(sha256)}"
 
@@ -155,6 +165,8 @@ class ServerLinks(Links):
             return "/map.json"
         if kind == "search":
             return "/search.json" + (f"?{urlencode({'q': arg})}" if arg else "")
+        if kind in ("findings", "conflicts"):
+            return self.listing(kind, arg, ".json")
         base = self.of(self.page)
         return base + ".json"
 
@@ -204,6 +216,10 @@ class StaticLinks(Links):
 
     def static(self, name: str) -> str:
         return f"{self.prefix}static/{quote(name)}"
+
+    def listing(self, kind: str, arg: str = "", ext: str = "") -> str:
+        # the static export has no filtered lists: the live portal's page, unfiltered
+        return self._html(kind) if not ext else f"{self.prefix}{kind}{ext}"
 
     def photo(self, sha256: str) -> str:
         return f"{self.prefix}photos/{quote(sha256)}"

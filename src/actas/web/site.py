@@ -352,6 +352,12 @@ class Site:
         done = sum(1 for d in data["draws"] if d["audited"])
         return {"data": data, "rows": rows, "done": done}
 
+    def _ctx_findings(self, data: dict[str, Any], t: Catalog, links: Links) -> dict[str, Any]:
+        return {"data": data, "levels": self.election.levels}
+
+    def _ctx_conflicts(self, data: dict[str, Any], t: Catalog, links: Links) -> dict[str, Any]:
+        return {"data": data}
+
     def _ctx_error(self, data: dict[str, Any], t: Catalog, links: Links) -> dict[str, Any]:
         return dict(data)
 
