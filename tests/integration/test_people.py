@@ -176,6 +176,35 @@ def test_sign_in_is_rate_limited(client: TestClient, svc: Service) -> None:
     assert replies[-1].headers["retry-after"] == "60"  # when to come back
 
 
+def test_the_name_limit_counts_padded_spellings_as_one_name(
+    client: TestClient, svc: Service
+) -> None:
+    """Issue 19 D9: the limit per name was keyed on the raw name while sign-in strips it,
+    so " wit", "wit " ... each had their own 10 tries and still signed in after "wit"
+    was locked. Many addresses are simulated by an address limit that never runs out."""
+    _, password, _ = account(svc, "wit", Role.WITNESS)
+    limits = client.app.state.people.limits  # type: ignore[attr-defined]
+    limits.login = Buckets(1e9, 1e9, now=lambda: 0.0)
+    limits.login_name = Buckets(0.2, 10, now=lambda: 0.0)
+    client.get("/people/login")
+    pre = client.cookies.get("actas_form")
+    spellings = ["wit", " wit", "wit ", "\twit", " WIT ", "Wit"]
+    codes = [
+        client.post(
+            "/people/login",
+            data={"csrf_token": pre, "name": spellings[i % len(spellings)], "password": "x"},
+        ).status_code
+        for i in range(12)
+    ]
+    assert codes[:10] == [200] * 10 and codes[10:] == [429, 429]
+    r = client.post(
+        "/people/login",
+        data={"csrf_token": pre, "name": "  wit  ", "password": password},
+        follow_redirects=False,
+    )
+    assert r.status_code == 429  # locked for every spelling, the right password too
+
+
 def test_the_language_asked_for_sticks_across_the_sign_in(client: TestClient, svc: Service) -> None:
     _, password, _ = account(svc, "wit", Role.WITNESS)
     first = client.get("/people/login?lang=en")

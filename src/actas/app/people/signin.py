@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
+import unicodedata
 from collections.abc import Callable
 
 from argon2 import PasswordHasher
@@ -19,7 +20,7 @@ from actas.adapters.store.people import Connection
 from actas.app.people.roles import Account, account_of
 from actas.app.service import Service
 
-__all__ = ["SESSION_SECONDS", "SignIn", "hash_password", "token_hash"]
+__all__ = ["SESSION_SECONDS", "SignIn", "hash_password", "login_key", "token_hash"]
 
 SESSION_SECONDS = 12 * 3600
 
@@ -28,6 +29,13 @@ _HASHER = PasswordHasher()
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def login_key(name: str) -> str:
+    """The key of a name's sign-in attempts: the name as :meth:`SignIn.authenticate`
+    looks it up (stripped), case-folded and NFKC-normalised, so padded, differently
+    cased or differently composed spellings of one name share one limit."""
+    return unicodedata.normalize("NFKC", name.strip()).casefold()
 
 
 def hash_password(password: str) -> str:

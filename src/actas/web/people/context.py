@@ -11,9 +11,9 @@ from __future__ import annotations
 import hmac
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Path, Request
 from jinja2 import Environment
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
@@ -30,7 +30,9 @@ from actas.web.serve import lang_cookie, lang_of
 
 __all__ = [
     "COOKIE",
+    "LEAF",
     "NO_STORE",
+    "ROW_ID",
     "Limits",
     "PeopleWeb",
     "TooLarge",
@@ -41,6 +43,14 @@ __all__ = [
     "see_other",
     "whole_number",
 ]
+
+#: the largest id a path may name: a 64-bit signed integer (what SQL stores); a larger
+#: one is a 400 ``invalid_request``, never a database overflow
+ID_MAX = (1 << 63) - 1
+#: a leaf index (a submission's seq) in a path
+LEAF = Annotated[int, Path(ge=0, le=ID_MAX)]
+#: a row id (an assignment) in a path
+ROW_ID = Annotated[int, Path(ge=1, le=ID_MAX)]
 
 COOKIE = "actas_session"
 NO_STORE = {**SECURITY_HEADERS, "cache-control": "no-store"}
@@ -53,11 +63,14 @@ class TooLarge(ActasError):
 
 @dataclass
 class Limits:
-    """Token buckets: writes per account and per address, sign-in attempts per address."""
+    """Token buckets: writes per account and per address, sign-in attempts per address
+    and per name."""
 
     account: Buckets = field(default_factory=lambda: Buckets(rate=1.0, burst=30))
     address: Buckets = field(default_factory=lambda: Buckets(rate=5.0, burst=120))
     login: Buckets = field(default_factory=lambda: Buckets(rate=0.2, burst=10))
+    #: sign-in attempts per name, keyed on the name as sign-in reads it (:func:`login_key`)
+    login_name: Buckets = field(default_factory=lambda: Buckets(rate=0.2, burst=10))
 
 
 @dataclass
@@ -153,10 +166,14 @@ def caller(request: Request) -> Account:
 
 
 def whole_number(value: Any, what: str) -> int:
+    """A whole number from a form or JSON field, 0 to :data:`ID_MAX` (a database id)."""
     try:
-        return int(value)
+        n = int(str(value)[:40]) if not isinstance(value, int) else value
     except (TypeError, ValueError):
         raise InputError(f"{what} is a whole number") from None
+    if not 0 <= n <= ID_MAX:
+        raise InputError(f"{what} is a whole number from 0 to {ID_MAX}")
+    return n
 
 
 async def read_body(request: Request) -> dict[str, Any]:

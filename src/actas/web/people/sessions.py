@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from actas.app.people.accounts import RateLimited, check_status_change
+from actas.app.people.signin import login_key
 from actas.core.errors import AccessDenied, InputError
 from actas.web.access import PUBLIC, roles
 from actas.web.people.context import (
@@ -71,7 +72,7 @@ def add_session_routes(app: FastAPI, web: PeopleWeb) -> None:
         form = await _pre_form(request)
         address = request.client.host if request.client else "?"
         name = str(form.get("name", ""))[:320]
-        if not web.limits.login.take(address) or not web.limits.login.take("name:" + name):
+        if not web.limits.login.take(address) or not web.limits.login_name.take(login_key(name)):
             raise RateLimited("too many sign-in attempts: wait a minute")
         account = await run_in_threadpool(people.authenticate, name, str(form.get("password", "")))
         if account is None:

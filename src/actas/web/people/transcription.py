@@ -15,6 +15,7 @@ from actas.core.errors import AccessDenied, InputError, NotFound
 from actas.web.access import roles
 from actas.web.people.context import (
     NO_STORE,
+    ROW_ID,
     PeopleWeb,
     caller,
     read_body,
@@ -43,7 +44,7 @@ def add_transcription_routes(app: FastAPI, web: PeopleWeb) -> None:
     @app.post(
         "/api/v1/transcription/{assignment}", summary="Volunteer: an entry", **roles("volunteer")
     )
-    async def entry_api(request: Request, assignment: int) -> Response:
+    async def entry_api(request: Request, assignment: ROW_ID) -> Response:
         body = await read_body(request)
         options = body.get("options")
         if not isinstance(options, list):

@@ -24,6 +24,7 @@ from actas.core.errors import InputError, NotFound
 from actas.core.model import SubmissionKind
 from actas.web.access import PUBLIC, roles
 from actas.web.people.context import (
+    LEAF,
     PeopleWeb,
     TooLarge,
     caller,
@@ -77,12 +78,12 @@ def add_witness_routes(app: FastAPI, web: PeopleWeb) -> None:
         return see_other(f"/people/uploads/{seq}")
 
     @app.get("/people/uploads/{seq}", summary="Witness: what was read", **roles("witness"))
-    async def upload_result(request: Request, seq: int) -> Response:
+    async def upload_result(request: Request, seq: LEAF) -> Response:
         data = await run_in_threadpool(_upload_view, web, seq, caller(request))
         return web.page(request, "upload_result", upload=data)
 
     @app.get("/api/v1/uploads/{seq}", summary="Witness: what was read (JSON)", **roles("witness"))
-    async def upload_result_json(request: Request, seq: int) -> Response:
+    async def upload_result_json(request: Request, seq: LEAF) -> Response:
         return reply_json(await run_in_threadpool(_upload_view, web, seq, caller(request)))
 
     async def confirm(request: Request, seq: int) -> dict[str, Any]:
@@ -94,7 +95,7 @@ def add_witness_routes(app: FastAPI, web: PeopleWeb) -> None:
     @app.post(
         "/api/v1/uploads/{seq}/confirm", summary="Witness: right or wrong", **roles("witness")
     )
-    async def confirm_api(request: Request, seq: int) -> Response:
+    async def confirm_api(request: Request, seq: LEAF) -> Response:
         return reply_json(await confirm(request, seq), 201)
 
     @app.post(
@@ -102,16 +103,16 @@ def add_witness_routes(app: FastAPI, web: PeopleWeb) -> None:
         summary="Witness: right or wrong (form)",
         **roles("witness"),
     )
-    async def confirm_page(request: Request, seq: int) -> Response:
+    async def confirm_page(request: Request, seq: LEAF) -> Response:
         await confirm(request, seq)
         return see_other(f"/people/receipts/{seq}")
 
     @app.get("/api/v1/receipts/{seq}", summary="A receipt: leaf hash and inclusion proof", **PUBLIC)
-    async def receipt_api(request: Request, seq: int) -> Response:
+    async def receipt_api(request: Request, seq: LEAF) -> Response:
         return reply_json(await run_in_threadpool(_receipt, svc, seq))
 
     @app.get("/people/receipts/{seq}", summary="A receipt page", **PUBLIC)
-    async def receipt_page(request: Request, seq: int) -> Response:
+    async def receipt_page(request: Request, seq: LEAF) -> Response:
         data = await run_in_threadpool(_receipt, svc, seq)
         return web.page(request, "receipt", receipt=data)
 
