@@ -33,6 +33,7 @@ from actas.core.errors import ActasError, InputError, NotFound, StoreError
 from actas.core.log import checkpoint as cp
 from actas.core.log import merkle
 from actas.core.log.leaf import inline_raw
+from actas.core.log.nodes import read_nodes
 from actas.core.model import Election
 from actas.core.results.reconcile import TableResult
 from actas.core.results.tally import tally_to_json, unpack
@@ -185,12 +186,20 @@ def _write(
         w.put(f"{b.MAPPINGS_DIR}/{name}.toml", text.encode("utf-8"))
     with store.snapshot() as conn:  # one state of the store for every read below
         size = store.size(conn)
-        root_hash = merkle.root(size, store.node_reader(conn))
-        note = _checkpoint(service, size, root_hash)
         disclosed = store.disclosed_entries(conn)
         audit_leaves: list[trail.AuditLeaf] = []
         subs = _audit_leaves(store.iter_submissions(conn), audit_leaves)
-        blob_ids = _leaves_and_submissions(w, election, subs, disclosed)
+        hashes: list[bytes] = []
+        blob_ids = _leaves_and_submissions(w, election, subs, disclosed, hashes)
+        stored = store.checkpoint(size)
+        try:
+            root_hash = merkle.root(size, store.node_reader(conn))
+        except NotFound as exc:
+            raise StoreError(
+                f"the store is damaged: its Merkle tree is incomplete ({exc})"
+            ) from None
+        _check_leaves(hashes, size, stored[1] if stored else root_hash, store.node_reader(conn))
+        note = _checkpoint(service, size, root_hash)
         results = store.table_results(conn)
         regions = _region_results(store.all_region_results(conn), election)
     w.put(b.CHECKPOINT, note.encode("utf-8"))
@@ -256,8 +265,43 @@ def _checkpoint(service: Exportable, size: int, root_hash: bytes) -> str:
     return text
 
 
+def _check_leaves(hashes: list[bytes], size: int, root_hash: bytes, reader: Any) -> None:
+    """The leaves written must be the logged tree: a damaged leaf, or a missing row, is a
+    ``StoreError`` naming it, never a bundle that fails ``actas verify`` later."""
+    if len(hashes) != size:
+        raise StoreError(
+            f"the store holds {len(hashes)} submissions but its log has {size} leaves:"
+            " the store is damaged (rows lost); nothing was exported"
+        )
+    if merkle.root_from_leaf_hashes(hashes) == root_hash:
+        return
+    where = "a leaf"
+    try:  # the first pair of leaves whose parent is not the stored node
+        pairs = read_nodes(reader, [(1, i) for i in range(size // 2)])
+        bad = next(
+            (
+                i
+                for i in range(size // 2)
+                if pairs[(1, i)] != merkle.node_hash(*hashes[2 * i : 2 * i + 2])
+            ),
+            None,
+        )
+        if bad is not None:
+            where = f"leaf {2 * bad} or {2 * bad + 1} (its bytes no longer hash to the stored tree)"
+    except ActasError:
+        pass
+    raise StoreError(
+        f"the store is damaged: {where} does not match the Merkle tree it was logged in"
+        f" (root {root_hash.hex()[:16]}…); nothing was exported"
+    )
+
+
 def _leaves_and_submissions(
-    w: _Writer, election: Election, subs: Any, disclosed: set[int]
+    w: _Writer,
+    election: Election,
+    subs: Any,
+    disclosed: set[int],
+    hashes: list[bytes],
 ) -> set[str]:
     """``leaves.txt`` and ``submissions.jsonl``. A transcription entry whose photo is not
     settled (not in ``disclosed``) is published as its commitment only: no raw bytes
@@ -265,6 +309,12 @@ def _leaves_and_submissions(
     blob_ids: set[str] = set()
     with w.open(b.LEAVES) as leaves, w.open(b.SUBMISSIONS) as lines:
         for s in subs:
+            if s.seq != len(hashes):
+                raise StoreError(
+                    f"the store is damaged: submission {len(hashes)} is missing"
+                    f" (the next one is {s.seq}); nothing was exported"
+                )
+            hashes.append(merkle.leaf_hash(s.leaf))
             leaves.write(base64.b64encode(s.leaf) + b"\n")
             raw_b64 = None if inline_raw(s.kind, len(s.raw)) else base64.b64encode(s.raw).decode()
             sealed = s.kind == "transcription" and s.seq not in disclosed
@@ -297,12 +347,21 @@ def _region_results(
 
 
 def _blob(blobs: BlobSource, sha: str) -> bytes | None:
+    """A photo's bytes; ``None`` only when the blob store does not have it. A photo it
+    has but cannot read, or whose bytes are not those logged, is a ``StoreError`` naming
+    it (it used to be counted as "not in the store")."""
     try:
         data = blobs.get(sha)
-    except (ActasError, KeyError, OSError):
+    except (NotFound, KeyError):
         return None
+    except StoreError as exc:
+        raise StoreError(f"photo {sha} is damaged in the blob store: {exc}") from None
+    except OSError as exc:
+        raise StoreError(f"photo {sha} cannot be read from the blob store: {exc}") from None
     if hashlib.sha256(data).hexdigest() != sha:
-        raise StoreError(f"blob {sha} does not hash to its name: the blob store is damaged")
+        raise StoreError(
+            f"photo {sha} is damaged in the blob store: its bytes do not match its name"
+        )
     return data
 
 
