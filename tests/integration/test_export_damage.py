@@ -44,7 +44,7 @@ def test_a_damaged_leaf_is_named_and_nothing_is_exported(svc: Service, tmp_path:
     db.close()
     svc = Service.open(svc.settings)
     out = tmp_path / "bundle"
-    with pytest.raises(StoreError, match="damaged: .*leaf.* does not match the Merkle tree"):
+    with pytest.raises(StoreError, match=r"damaged: .*leaf.* does not match the Merkle tree"):
         svc.export(out)
     assert not out.exists()
     svc.close()
