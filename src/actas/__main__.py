@@ -59,7 +59,13 @@ def _serve(config: Settings, svc: Service, host: str, port: int, log_level: str)
     from actas.web.app import create_app
 
     out.print(f"Portal on http://{host}:{port}/  (Ctrl-C to stop)")
-    uvicorn.run(create_app(config, svc), host=host, port=port, log_level=log_level)
+    uvicorn.run(
+        create_app(config, svc),
+        host=host,
+        port=port,
+        log_level=log_level,
+        **config.server_options(),  # type: ignore[arg-type]
+    )
 
 
 GeometryOpt = Annotated[

@@ -14,6 +14,9 @@ ACTAS_GEOMETRY         GeoJSON of the top-level regions (portal map)    the elec
 ACTAS_BUNDLE_DIR       export bundle folder listed on /downloads        $ACTAS_HOME/export
 ACTAS_QUEUE            on: uploads are decoded by 'actas worker'        off (decoded at once)
                        (PostgreSQL and the postgres extra)
+ACTAS_TRUSTED_PROXIES  addresses of reverse proxies whose               (none: X-Forwarded-For
+                       X-Forwarded-For is believed (comma-separated,     is ignored, even from
+                       or *)                                            loopback)
 =====================  ===============================================  =========================
 
 ``actas init --db URL`` records the URL in ``$ACTAS_HOME/database.url`` (mode 0600:
@@ -44,6 +47,7 @@ class Settings:
     geometry: str = ""
     bundle_dir: str = ""
     queue: bool = False  # uploads queued for the workers instead of decoded in the web process
+    trusted_proxies: str = ""  # proxies whose X-Forwarded-For is believed; none by default
 
     @classmethod
     def from_env(
@@ -63,9 +67,18 @@ class Settings:
             geometry=env.get("ACTAS_GEOMETRY", ""),
             bundle_dir=env.get("ACTAS_BUNDLE_DIR") or str(home_path / "export"),
             queue=_switch("ACTAS_QUEUE", env.get("ACTAS_QUEUE", "")),
+            trusted_proxies=env.get("ACTAS_TRUSTED_PROXIES", "").strip(),
         )
         clean = {k: v for k, v in overrides.items() if v}
         return replace(settings, **clean) if clean else settings  # type: ignore[arg-type]
+
+    def server_options(self) -> dict[str, object]:
+        """How uvicorn treats ``X-Forwarded-For``: ignored unless ``trusted_proxies``
+        names the proxies (uvicorn's own default would trust any from 127.0.0.1, so a
+        local process could pose as any address and dodge the per-address limits)."""
+        if not self.trusted_proxies:
+            return {"proxy_headers": False}
+        return {"proxy_headers": True, "forwarded_allow_ips": self.trusted_proxies}
 
     @property
     def keys_dir(self) -> Path:

@@ -167,6 +167,10 @@ class Transcription:
             if row.submitted_ms is not None:
                 raise InputError("this entry was already submitted")
             ms = now - int(row.assigned_ms)
+            if ms > ASSIGNMENT_MS:  # the photo may have been given to someone else since
+                raise AccessDenied(
+                    "this assignment expired (15 minutes untouched): ask for the next photo"
+                )
             body = {
                 "v": 1,
                 "kind": "transcription",

@@ -63,7 +63,7 @@ class TooLarge(ActasError):
 
 @dataclass
 class Limits:
-    """Token buckets: writes per account and per address, sign-in attempts per address
+    """Token buckets: writes per account (signed in) or per address (anonymous), sign-in attempts per address
     and per name."""
 
     account: Buckets = field(default_factory=lambda: Buckets(rate=1.0, burst=30))
@@ -117,11 +117,15 @@ class PeopleWeb:
         return None, None
 
     def rate(self, request: Request, account: Account | None) -> None:
+        """A signed-in caller's writes are limited per account (many witnesses behind one
+        NAT each have their own), an anonymous caller's per address."""
+        if account is not None:
+            if not self.limits.account.take(account.id):
+                raise RateLimited("too many requests from this account: wait a little")
+            return
         address = request.client.host if request.client else "?"
         if not self.limits.address.take(address):
             raise RateLimited("too many requests from this address: wait a little")
-        if account is not None and not self.limits.account.take(account.id):
-            raise RateLimited("too many requests from this account: wait a little")
 
     # ----------------------------------------------------------------- pages
 
