@@ -59,6 +59,7 @@ __all__ = [
     "tables_with_events_on",
     "task",
     "task_counts",
+    "waiting_tasks",
     "task_state",
     "tasks_in",
     "tasks_of_photos_in",
@@ -284,6 +285,17 @@ def task_counts(conn: Connection) -> dict[str, int]:
     """How many tasks are in each state."""
     rows = conn.execute(select(PT.c.state, func.count()).group_by(PT.c.state)).all()
     return {str(state): int(n) for state, n in rows}
+
+
+def waiting_tasks(conn: Connection, states: Sequence[str]) -> tuple[int, str | None]:
+    """How many tasks are in ``states``, and the receipt time of the oldest one's photo."""
+    sub = schema.submissions.c
+    n, oldest = conn.execute(
+        select(func.count(), func.min(sub.received_at))
+        .select_from(PT.outerjoin(schema.submissions, sub.seq == PT.c.photo_seq))
+        .where(PT.c.state.in_(states))
+    ).one()
+    return int(n), (str(oldest) if oldest is not None else None)
 
 
 def tasks_in(conn: Connection, states: Sequence[str]) -> Sequence[AnyRow]:

@@ -30,6 +30,7 @@ __all__ = [
     "logged_photos",
     "look_alikes",
     "public_sha256",
+    "same_payload",
     "set_public_sha256",
 ]
 
@@ -129,6 +130,27 @@ def look_alikes(conn: Connection, phashes: Iterable[int]) -> list[tuple[str, int
             select(c.table_id, c.phash, c.sha256).where(near, c.table_id.is_not(None))
         )
     ]
+
+
+def same_payload(
+    conn: Connection, tables: Iterable[str]
+) -> dict[tuple[str, bytes], list[tuple[str, int]]]:
+    """``(table_id, payload) -> [(sha256, seq), ...]`` of the photos of ``tables`` whose
+    QR gave a payload (their submission's raw bytes), oldest first."""
+    wanted = sorted(set(tables))
+    if not wanted:
+        return {}
+    p, s = schema.photos.c, schema.submissions.c
+    q = (
+        select(p.table_id, s.raw, p.sha256, p.seq)
+        .join(schema.submissions, s.seq == p.seq)
+        .where(p.table_id.in_(wanted), s.counts.is_not(None))
+        .order_by(p.seq)
+    )
+    out: dict[tuple[str, bytes], list[tuple[str, int]]] = {}
+    for table_id, raw, sha, seq in conn.execute(q):
+        out.setdefault((str(table_id), bytes(raw)), []).append((str(sha), int(seq)))
+    return out
 
 
 def logged_photos(conn: Connection) -> frozenset[str]:

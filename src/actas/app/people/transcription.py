@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from datetime import datetime
 from collections.abc import Sequence
 from typing import Any
 
@@ -89,6 +90,23 @@ class Transcription:
     def counts(self) -> dict[str, int]:
         with self.store.read() as conn:
             return rows.task_counts(conn)
+
+    def queue(self) -> dict[str, Any]:
+        """How many photos wait for people (queued, wanting a third entry, in review),
+        and how long the oldest has waited since its photo was received."""
+        with self.store.read() as conn:
+            waiting, oldest = rows.waiting_tasks(conn, (OPEN, THIRD, REVIEW))
+            states = rows.task_counts(conn)
+        age = None
+        if oldest is not None:
+            received = datetime.fromisoformat(oldest.replace("Z", "+00:00"))
+            age = max(0, round(self.people.now() - received.timestamp()))
+        return {
+            "waiting": waiting,
+            "oldest_received_at": oldest,
+            "oldest_age_seconds": age,
+            "states": states,
+        }
 
     def next(self, account: Account) -> dict[str, Any] | None:
         """The volunteer's open assignment, or a new one; None when the queue is empty."""

@@ -61,6 +61,7 @@ class IngestSummary:
     broken: int = 0  # could not be opened safely (stored and logged with a finding)
     rejected: int = 0  # not stored (empty or over the size limit)
     duplicates: int = 0  # already in the log
+    queued: int = 0  # put in the transcription queue at once
     seconds: float = 0.0
     stages: dict[str, int] = field(default_factory=dict)
     findings: dict[str, int] = field(default_factory=dict)
@@ -193,13 +194,14 @@ class Ingestor:
                     )
                 for f in sub.findings:
                     summary.findings[f.code] = summary.findings.get(f.code, 0) + 1
-            misfiled = self._misfiled(conn, seqs, keep)
+            resent = self._resent(conn, seqs, keep)
             photos.add_photos(conn, records)
-            if misfiled:
-                photos.add_findings(conn, misfiled)
-                summary.findings["photo.duplicate_elsewhere"] = summary.findings.get(
-                    "photo.duplicate_elsewhere", 0
-                ) + len(misfiled)
+            if resent:
+                photos.add_findings(conn, resent)
+                summary.findings["photo.resent"] = summary.findings.get(
+                    "photo.resent", 0
+                ) + len(resent)
+            summary.queued += self._queue_unread(conn, seqs, keep)
             self.svc._reconcile(conn, versions.keys(), versions)
             for seq, (sub, reading) in zip(seqs, keep, strict=True):
                 out.append((reading, seq, sub))
@@ -212,35 +214,59 @@ class Ingestor:
         with ThreadPoolExecutor(min(PUT_THREADS, len(datas))) as pool:
             return list(pool.map(self.blobs.put, datas))
 
-    def _misfiled(
+    def _resent(
         self, conn: Connection, seqs: Sequence[int], keep: Sequence[tuple[Submission, PhotoReading]]
     ) -> list[tuple[int, Finding]]:
-        """Findings for the same picture (re-encoded or resized: a perceptual hash within
-        4 bits) already received for another table."""
-        out: list[tuple[int, Finding]] = []
-        mine = [
+        """An info finding on each photo of a sheet already received: the same QR payload
+        bytes, another file. Not an
+        error and not new evidence: the same sheet photographed or sent again.
+
+        Different payloads are never the same sheet, however alike the pictures: sheets
+        printed from one template look the same to a whole-picture hash. A photo
+        without a read QR is not compared (docs/photos.md)."""
+        read = [
             (seq, s, r)
             for seq, (s, r) in zip(seqs, keep, strict=True)
-            if r.phash is not None and s.table_id
+            if r.payload is not None and s.counts is not None and s.table_id
         ]
-        if not mine:
-            return out
-        # look-alike sheets share bands: often hundreds of candidates per photo
-        known = photos.look_alikes(conn, [r.phash for _, _, r in mine if r.phash is not None])
-        for seq, sub, reading in mine:
-            assert reading.phash is not None
-            for table_id, ph, sha in known:
-                if (ph ^ reading.phash).bit_count() > 4:
-                    continue
-                if table_id == sub.table_id or sha == reading.sha256:
-                    continue
-                message = f"the same picture ({sha[:12]}…) was sent for table {table_id}"
-                finding = Finding(
-                    "photo.duplicate_elsewhere", Severity.ERROR, message, sub.table_id
+        if not read:
+            return []
+        known = photos.same_payload(conn, [str(s.table_id) for _, s, _ in read])
+        out: list[tuple[int, Finding]] = []
+        for seq, sub, reading in read:
+            assert reading.payload is not None
+            key = (str(sub.table_id), reading.payload)
+            earlier = known.setdefault(key, [])
+            first = next((sha for sha, _ in earlier if sha != reading.sha256), None)
+            if first is not None:
+                message = (
+                    f"the same sheet as photo {first[:12]}… (the same QR payload): sent again,"
+                    " not a new source"
                 )
-                out.append((seq, finding))
-                break
+                out.append((seq, Finding("photo.resent", Severity.INFO, message, sub.table_id)))
+            earlier.append((reading.sha256, seq))
         return out
+
+    def _queue_unread(
+        self, conn: Connection, seqs: Sequence[int], keep: Sequence[tuple[Submission, PhotoReading]]
+    ) -> int:
+        """Queue for people, in the same transaction, every opened photo whose QR gave no
+        accepted reading (:meth:`actas.app.people.transcription.Transcription.enqueue`)."""
+        unread = [
+            (seq, s, r)
+            for seq, (s, r) in zip(seqs, keep, strict=True)
+            if s.counts is None and not r.error
+        ]
+        if not unread:
+            return 0
+        from actas.app.people.accounts import People
+        from actas.app.people.transcription import Transcription
+
+        # queueing needs no pseudonym: no server secret is read
+        tasks = Transcription(People(self.svc, secret=b""))
+        return sum(
+            tasks.enqueue(conn, r.sha256, seq, s.table_id, "no_qr") for seq, s, r in unread
+        )
 
 
 def _logged_photos(svc: Service) -> frozenset[str]:

@@ -41,6 +41,15 @@ def add_transcription_routes(app: FastAPI, web: PeopleWeb) -> None:
         task = await run_in_threadpool(tr.next, caller(request))
         return reply_json({"assignment": task})
 
+    @app.get(
+        "/api/v1/transcription/queue",
+        summary="Volunteer: how many photos wait, and the oldest's age",
+        **roles("volunteer"),
+    )
+    async def queue_api(request: Request) -> Response:
+        caller(request)
+        return reply_json(await run_in_threadpool(tr.queue))
+
     @app.post(
         "/api/v1/transcription/{assignment}", summary="Volunteer: an entry", **roles("volunteer")
     )
