@@ -3,7 +3,8 @@
 It creates the built-in fictional election ``demo`` (the Republic of Valdoria,
 invented regions and candidates; every page carries a "simulated data" banner),
 invents plausible counts for a few hundred tables, renders their acta photos
-with QR codes (some degraded like phone photos, a few without a QR code),
+with QR codes (some degraded like phone photos, a few without a QR code, a few
+sent twice: another file of the same sheet),
 ingests them through the real photo pipeline, signs a checkpoint, and serves
 the portal. Reproducible: the same seed gives the same photos and results.
 """
@@ -11,6 +12,7 @@ the portal. Reproducible: the same seed gives the same photos and results.
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -52,6 +54,7 @@ class DemoTable:
     seed: int
     degrade: bool
     with_qr: bool
+    resent: bool = False  # a second photo of the same sheet, as another phone sends it
 
 
 def demo_tables(
@@ -95,6 +98,7 @@ def demo_tables(
                                 seed=seed * 100_000 + index,
                                 degrade=index % 7 == 3,
                                 with_qr=index % 37 != 11,
+                                resent=index % 11 == 4,
                             )
                         )
                         made += 1
@@ -120,7 +124,23 @@ def _render(args: tuple[DemoTable, str, str]) -> str:
     )
     path = Path(out_dir) / f"acta-{table.table_id}.jpg"
     path.write_bytes(image)
+    if table.resent:
+        again = Path(out_dir) / f"acta-{table.table_id}-reenvio.jpg"
+        again.write_bytes(_resend(image))
     return str(path)
+
+
+def _resend(image: bytes) -> bytes:
+    """The same photo as a messaging app passes it on: turned a little, smaller,
+    recompressed (another file of the same sheet)."""
+    from PIL import Image
+
+    img = Image.open(io.BytesIO(image)).convert("RGB")
+    img = img.rotate(1.5, Image.Resampling.BICUBIC, expand=True, fillcolor=(90, 80, 70))
+    img = img.resize((img.width * 3 // 4, img.height * 3 // 4), Image.Resampling.LANCZOS)
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=60)
+    return buf.getvalue()
 
 
 def build_demo(
