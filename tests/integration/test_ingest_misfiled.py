@@ -42,7 +42,7 @@ def test_sheets_of_one_template_are_not_duplicates_and_resends_are_found(
 ) -> None:
     blobs = MemoryBlobs()
     a = sheet(service, "010101001.01", COUNTS)
-    b = sheet(service, "010101002.01", COUNTS[:1] + (81,) + COUNTS[2:])
+    b = sheet(service, "010101002.01", (*COUNTS[:1], 81, *COUNTS[2:]))
     again = resend(a)
     # the old check: the pictures look the same (a perceptual hash within 4 bits)
     assert hamming(perceptual_hash(a), perceptual_hash(b)) <= 4

@@ -59,13 +59,13 @@ __all__ = [
     "tables_with_events_on",
     "task",
     "task_counts",
-    "waiting_tasks",
     "task_state",
     "tasks_in",
     "tasks_of_photos_in",
     "transcribed_any",
     "update_tasks_of_photos",
     "use_invitation",
+    "waiting_tasks",
 ]
 
 #: a result row of any width (attribute access by column name)

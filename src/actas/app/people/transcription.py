@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import json
 import secrets
-from datetime import datetime
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from actas.adapters.store import people as rows

@@ -198,9 +198,9 @@ class Ingestor:
             photos.add_photos(conn, records)
             if resent:
                 photos.add_findings(conn, resent)
-                summary.findings["photo.resent"] = summary.findings.get(
-                    "photo.resent", 0
-                ) + len(resent)
+                summary.findings["photo.resent"] = summary.findings.get("photo.resent", 0) + len(
+                    resent
+                )
             summary.queued += self._queue_unread(conn, seqs, keep)
             self.svc._reconcile(conn, versions.keys(), versions)
             for seq, (sub, reading) in zip(seqs, keep, strict=True):
@@ -264,9 +264,7 @@ class Ingestor:
 
         # queueing needs no pseudonym: no server secret is read
         tasks = Transcription(People(self.svc, secret=b""))
-        return sum(
-            tasks.enqueue(conn, r.sha256, seq, s.table_id, "no_qr") for seq, s, r in unread
-        )
+        return sum(tasks.enqueue(conn, r.sha256, seq, s.table_id, "no_qr") for seq, s, r in unread)
 
 
 def _logged_photos(svc: Service) -> frozenset[str]:
