@@ -65,7 +65,6 @@ __all__ = [
     "transcribed_any",
     "update_tasks_of_photos",
     "use_invitation",
-    "waiting_tasks",
 ]
 
 #: a result row of any width (attribute access by column name)
@@ -285,17 +284,6 @@ def task_counts(conn: Connection) -> dict[str, int]:
     """How many tasks are in each state."""
     rows = conn.execute(select(PT.c.state, func.count()).group_by(PT.c.state)).all()
     return {str(state): int(n) for state, n in rows}
-
-
-def waiting_tasks(conn: Connection, states: Sequence[str]) -> tuple[int, str | None]:
-    """How many tasks are in ``states``, and the receipt time of the oldest one's photo."""
-    sub = schema.submissions.c
-    n, oldest = conn.execute(
-        select(func.count(), func.min(sub.received_at))
-        .select_from(PT.outerjoin(schema.submissions, sub.seq == PT.c.photo_seq))
-        .where(PT.c.state.in_(states))
-    ).one()
-    return int(n), (str(oldest) if oldest is not None else None)
 
 
 def tasks_in(conn: Connection, states: Sequence[str]) -> Sequence[AnyRow]:

@@ -15,9 +15,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, insert, or_, select, update
+from sqlalchemy import Connection, func, insert, or_, select, update
 
 from actas.adapters.store import schema
+from actas.adapters.store.people_schema import photo_tasks
 from actas.core.errors import NotFound
 from actas.core.model import Finding, SubmissionKind
 
@@ -32,6 +33,7 @@ __all__ = [
     "public_sha256",
     "same_payload",
     "set_public_sha256",
+    "waiting_tasks",
 ]
 
 # ``Connection`` is re-exported: the type of what ``store.read()``/``write()`` yield,
@@ -188,3 +190,15 @@ def find_receipt(conn: Connection, sha256: str, claimed_table: str | None) -> in
         if needle in bytes(raw):
             return int(seq)
     return None
+
+
+def waiting_tasks(conn: Connection, states: Sequence[str]) -> tuple[int, str | None]:
+    """How many photos' transcription tasks are in ``states``, and the receipt time of
+    the oldest such photo's leaf."""
+    sub = schema.submissions.c
+    n, oldest = conn.execute(
+        select(func.count(), func.min(sub.received_at))
+        .select_from(photo_tasks.outerjoin(schema.submissions, sub.seq == photo_tasks.c.photo_seq))
+        .where(photo_tasks.c.state.in_(states))
+    ).one()
+    return int(n), (str(oldest) if oldest is not None else None)

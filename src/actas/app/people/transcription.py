@@ -29,6 +29,7 @@ from datetime import datetime
 from typing import Any
 
 from actas.adapters.store import people as rows
+from actas.adapters.store import photos
 from actas.adapters.store.people import Connection
 from actas.app.people.accounts import Account, People, Role, log_action
 from actas.core.errors import AccessDenied, InputError, NotFound
@@ -95,7 +96,7 @@ class Transcription:
         """How many photos wait for people (queued, wanting a third entry, in review),
         and how long the oldest has waited since its photo was received."""
         with self.store.read() as conn:
-            waiting, oldest = rows.waiting_tasks(conn, (OPEN, THIRD, REVIEW))
+            waiting, oldest = photos.waiting_tasks(conn, (OPEN, THIRD, REVIEW))
             states = rows.task_counts(conn)
         age = None
         if oldest is not None:
