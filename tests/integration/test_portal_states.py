@@ -182,3 +182,19 @@ def test_findings_and_conflicts_pages_filter_and_download(client: TestClient) ->
     assert csv_rows[0] == "table_id,leaf,code,severity,message" and len(csv_rows) >= 2
     assert client.get("/findings?severity=bad").status_code == 400
     assert client.get("/findings?region=2x").status_code == 400
+
+
+def test_static_export_names_lead_to_the_live_pages(client: TestClient) -> None:
+    cases = {
+        f"/tables/{CENTRE}.01.html": f"/tables/{CENTRE}.01",
+        f"/tables/{CENTRE}.01.en.html": f"/tables/{CENTRE}.01?lang=en",
+        f"/regions/{CENTRE}.html": f"/regions/{CENTRE}",
+        "/index.html": "/",
+        "/index.en.html": "/?lang=en",
+        "/map-coverage.html": "/map?view=coverage",
+        "/conflicts.html": "/conflicts",
+    }
+    for static, live in cases.items():
+        got = client.get(static, follow_redirects=False)
+        assert got.status_code == 308 and got.headers["location"] == live, static
+        assert client.get(static).status_code == 200, static

@@ -28,6 +28,7 @@ from actas.web.pages import add_portal
 from actas.web.people import add_people
 from actas.web.serve import error_response
 from actas.web.site import Site
+from actas.web.static_names import StaticNames
 
 __all__ = ["create_app"]
 
@@ -85,6 +86,7 @@ def _build(settings: Settings, svc: Service, ttl: float) -> FastAPI:
         return respond(request, make_entry(dump_json(app.openapi()), "application/json"))
 
     app.add_middleware(FastPath, cache=site.fast, version=site.snapshots)
+    app.add_middleware(StaticNames)  # /tables/X.html (the static export's name) -> /tables/X
     app.add_middleware(HeadAsGet)  # added last: outermost, so HEAD is a GET all the way down
     _install_errors(app, site)
     check_routes(app)
