@@ -358,6 +358,8 @@ def test_two_volunteers_agree_then_the_table_counts(client: TestClient, svc: Ser
     assert client.get(t1["photo_url"], headers=bearer(vols[0])).status_code == 200
     # the second volunteer cannot see the photo before it is assigned to them
     assert client.get(t1["photo_url"], headers=bearer(vols[1])).status_code == 403
+    # nor can anyone at the portal's public address while people transcribe it
+    assert client.get(f"/photos/{t1['photo']}").status_code == 404
     r = client.post(
         f"/api/v1/transcription/{t1['assignment']}", headers=bearer(vols[0]), json=_entry(a)
     )
@@ -383,6 +385,8 @@ def test_two_volunteers_agree_then_the_table_counts(client: TestClient, svc: Ser
     assert table["result"]["channels"] == ["transcription"]
     assert table["agreement"]["agree"] == {"transcription": 2}
     assert [o["votes"] for o in table["result"]["options"]] == list(a.options)
+    # settled: the photo is public evidence now (its metadata-free copy)
+    assert client.get(f"/photos/{t1['photo']}").status_code == 200
 
 
 def _bundle(svc: Service, out: Path) -> tuple[dict[str, bytes], list[dict[str, Any]]]:

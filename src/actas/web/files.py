@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from actas.adapters.store.portal import public_photo_name
+from actas.app.people.transcription import private_photo
 from actas.app.photos.ingest import public_copy
 from actas.app.service import Service
 from actas.core.errors import NotFound, StoreError
@@ -23,12 +24,15 @@ def public_photo(svc: Service, sha256: str) -> bytes | None:
 
     Originals can carry EXIF data (a witness's phone, a GPS position), so only the
     derivative the photo pipeline records in ``photos.public_sha256`` is ever
-    served; ``sha256`` may name the original or the derivative itself.
+    served; ``sha256`` may name the original or the derivative itself. A photo in
+    the transcription queue, not yet settled, is private (none).
     """
     if not _SHA256.fullmatch(sha256):
         return None
     try:
         recorded = public_photo_name(svc.store, sha256)
+        if recorded is not None and private_photo(svc.store, sha256):
+            return None  # a photo people are transcribing: for them alone until settled
     except StoreError:  # no photo pipeline in this database yet
         return None
     if recorded is None:

@@ -42,6 +42,7 @@ __all__ = [
     "next_task",
     "open_assignment",
     "outcomes",
+    "photo_private",
     "photo_width",
     "photos_of_table",
     "photos_without_task",
@@ -491,3 +492,16 @@ def tables_with_events_on(conn: Connection, channel: str) -> list[str]:
             .order_by(sub.c.table_id)
         ).scalars()
     )
+
+
+def photo_private(conn: Connection, sha256: str, settled: Sequence[str]) -> bool:
+    """Whether the photo named by ``sha256`` (an original or its public copy) has a
+    transcription task in a state not in ``settled``."""
+    p = schema.photos
+    row = conn.execute(
+        select(PT.c.photo_sha256)
+        .join(p, p.c.sha256 == PT.c.photo_sha256)
+        .where(or_(p.c.sha256 == sha256, p.c.public_sha256 == sha256), ~PT.c.state.in_(settled))
+        .limit(1)
+    ).first()
+    return row is not None

@@ -36,7 +36,14 @@ from actas.core.errors import AccessDenied, InputError, NotFound
 from actas.core.log.sealed import SALT_LEN
 from actas.core.model import Counts, SubmissionKind
 
-__all__ = ["ASSIGNMENT_MS", "MIN_AGREEMENT", "MIN_ENTRIES", "Transcription", "counts_json"]
+__all__ = [
+    "ASSIGNMENT_MS",
+    "MIN_AGREEMENT",
+    "MIN_ENTRIES",
+    "Transcription",
+    "counts_json",
+    "private_photo",
+]
 
 ASSIGNMENT_MS = 15 * 60 * 1000  # an untouched assignment is given to someone else after this
 MIN_AGREEMENT = 0.8
@@ -48,6 +55,14 @@ WANTED = {OPEN: 2, THIRD: 3}
 
 def counts_json(c: Counts) -> str:
     return json.dumps(c.to_json(), separators=(",", ":"), sort_keys=True)
+
+
+def private_photo(store: Any, sha256: str) -> bool:
+    """Whether a photo is private: in the transcription queue and not settled. Its
+    volunteers (and reviewers) see it at ``/people/photos/{sha256}``; the portal's public
+    ``/photos/{sha256}`` does not serve it until two entries agree or a reviewer decides."""
+    with store.read() as conn:
+        return rows.photo_private(conn, sha256, (ACCEPTED, RESOLVED))
 
 
 class Transcription:
