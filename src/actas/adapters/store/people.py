@@ -484,24 +484,15 @@ def mean_entry_ms(conn: Connection, account_id: str) -> Any:
 def tables_with_events_on(conn: Connection, channel: str) -> list[str]:
     """The tables that have an EVENT leaf of ``channel`` (e.g. review proposals), sorted."""
     sub = schema.submissions
-    return list(
-        conn.execute(
-            select(sub.c.table_id)
-            .where(sub.c.kind == "event", sub.c.channel == channel, sub.c.table_id.is_not(None))
-            .distinct()
-            .order_by(sub.c.table_id)
-        ).scalars()
+    q = select(sub.c.table_id).where(
+        sub.c.kind == "event", sub.c.channel == channel, sub.c.table_id.is_not(None)
     )
+    return list(conn.execute(q.distinct().order_by(sub.c.table_id)).scalars())
 
 
 def photo_private(conn: Connection, sha256: str, settled: Sequence[str]) -> bool:
-    """Whether the photo named by ``sha256`` (an original or its public copy) has a
-    transcription task in a state not in ``settled``."""
+    """Whether the photo ``sha256`` (original or public copy) has a task not ``settled``."""
     p = schema.photos
-    row = conn.execute(
-        select(PT.c.photo_sha256)
-        .join(p, p.c.sha256 == PT.c.photo_sha256)
-        .where(or_(p.c.sha256 == sha256, p.c.public_sha256 == sha256), ~PT.c.state.in_(settled))
-        .limit(1)
-    ).first()
-    return row is not None
+    named = or_(p.c.sha256 == sha256, p.c.public_sha256 == sha256)
+    q = select(PT.c.photo_sha256).join(p, p.c.sha256 == PT.c.photo_sha256)
+    return conn.execute(q.where(named, ~PT.c.state.in_(settled)).limit(1)).first() is not None
