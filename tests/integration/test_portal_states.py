@@ -198,3 +198,15 @@ def test_static_export_names_lead_to_the_live_pages(client: TestClient) -> None:
         got = client.get(static, follow_redirects=False)
         assert got.status_code == 308 and got.headers["location"] == live, static
         assert client.get(static).status_code == 200, static
+
+
+def test_home_says_when_it_was_last_updated_in_the_election_zone(client: TestClient) -> None:
+    html = client.get("/?lang=es").text
+    found = re.search(r'id="updated">[^<]*<time datetime="([^"]+)" data-ago>([^<]+)</time>', html)
+    assert found is not None
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", found.group(1))
+    assert re.fullmatch(r"\d{1,2} [a-z]{3} \d{4}, \d\d:\d\d", found.group(2))
+    assert "hora de Caracas" in html
+    assert not re.search(
+        r"\d\d:\d\d:\d\d\.\d{6}", re.sub(r"<(pre|code)\b.*?</\1>", "", html, flags=re.S)
+    )

@@ -97,6 +97,7 @@ class Site:
             "claims": queries.claims(self.svc, nat),
             "checkpoint": snap.checkpoint.to_json() if snap.checkpoint else None,
             "log_size": snap.size,
+            "updated_at": snap.modified or None,  # the latest receipt or checkpoint
         }
 
     def map_data(self) -> dict[str, Any]:
@@ -198,6 +199,7 @@ class Site:
             "states": data["states"],
             "claims": data["claims"],
             "log_size": data["log_size"],
+            "updated_at": data.get("updated_at"),
         }
 
     def _ctx_map(self, data: dict[str, Any], t: Catalog, links: Links) -> dict[str, Any]:
