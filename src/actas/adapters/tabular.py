@@ -46,7 +46,7 @@ class TableFile:
     def rows(self) -> Iterator[Row]:
         """Every data row; a row whose quoting spans lines keeps all its lines' bytes."""
         lines = self._lines[1:]  # after the header
-        for number, (start, used, fields) in enumerate(split_rows(lines, self.delimiter), 1):
+        for number, (start, used, fields) in enumerate(split_rows(lines, self.delimiter, len(self.header)), 1):
             raw = "".join(lines[start : start + used])
             yield Row(number, _strip_eol(raw).encode(self._codec, "replace"), fields)
 

@@ -113,25 +113,69 @@ def read_row(h: Header, fields: Sequence[str], row_width: int | None = None) -> 
     return _read_any(h, fields, row_width)
 
 
-def split_rows(lines: Sequence[str], delimiter: str) -> Iterator[tuple[int, int, list[str]]]:
+def split_rows(
+    lines: Sequence[str], delimiter: str, width: int | None = None
+) -> Iterator[tuple[int, int, list[str]]]:
     """The data rows of a file's lines (after its header): ``(first line, lines, fields)``
     of each, a row whose quoting spans lines taking all of them; blank lines are no
     rows; a row the csv module refuses is ``["\\0" + its error]``. The importer and the
-    verifier's re-reading split files with it, so they cannot disagree on a row."""
-    reader = csv.reader(iter(lines), delimiter=delimiter, strict=False)
-    consumed = 0
-    while True:
-        try:
-            fields = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
+    verifier's re-reading split files with it, so they cannot disagree on a row.
+
+    A broken quote (an opening quote never closed) would swallow every line after it
+    into one field. So a record that spans lines but does not come out as one row of
+    ``width`` fields (the header's), or that swallowed a line which is a whole row of
+    ``width`` fields by itself, or that the csv module refuses, is taken to be a
+    broken line: that first line alone is the row (split by itself, as the verifier
+    re-reads its raw bytes), and reading starts again at the next line — one finding
+    for the broken row, none of the rows after it lost.
+    """
+    pos = 0
+    while pos < len(lines):
+        reader = csv.reader(iter(lines[pos:]), delimiter=delimiter, strict=False)
+        consumed = 0
+        restart = None
+        while True:
+            try:
+                fields = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                start, consumed = consumed, reader.line_num
+                if consumed - start > 1:
+                    restart = start
+                    break
+                yield pos + start, max(consumed - start, 1), [f"\0{exc}"]
+                continue
             start, consumed = consumed, reader.line_num
-            yield start, max(consumed - start, 1), [f"\0{exc}"]
-            continue
-        start, consumed = consumed, reader.line_num
-        if fields and not (len(fields) == 1 and not fields[0].strip()):
-            yield start, consumed - start, fields
+            if (
+                consumed - start > 1
+                and width is not None
+                and _broken(fields, lines[pos + start + 1 : pos + consumed], delimiter, width)
+            ):
+                restart = start
+                break
+            if fields and not (len(fields) == 1 and not fields[0].strip()):
+                yield pos + start, consumed - start, fields
+        first = pos + restart
+        yield first, 1, _one_line(lines[first], delimiter)
+        pos = first + 1
+
+
+def _broken(fields: list[str], swallowed: Sequence[str], delimiter: str, width: int) -> bool:
+    """Whether a record over several lines is a broken quote: not one row of ``width``
+    fields, or it swallowed a line that is a whole row of ``width`` fields by itself."""
+    if len(fields) != width:
+        return True
+    return any(len(_one_line(line, delimiter)) == width for line in swallowed)
+
+
+def _one_line(line: str, delimiter: str) -> list[str]:
+    """The fields of one line by itself, as its raw bytes re-read give them."""
+    text = line.rstrip("\r\n")
+    try:
+        return next(csv.reader([text], delimiter=delimiter, strict=False), [""])
+    except csv.Error as exc:
+        return [f"\0{exc}"]
 
 
 def read_registry_row(

@@ -327,7 +327,7 @@ def read_registry(binding: Binding, data: bytes, election: Election) -> Registry
         lines.pop(0)
     names: dict[str, tuple[int, str]] = {}
     registered: dict[str, int | None] = {}
-    for _, _, fields in split_rows(lines[1:], binding.delimiter):
+    for _, _, fields in split_rows(lines[1:], binding.delimiter, binding.width):
         read_registry_row(header, fields, binding.width, names, registered)
     return RegistryReading(names, registered)
 
